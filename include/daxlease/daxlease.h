@@ -1,0 +1,179 @@
+/*
+ * daxlease — a file system for DAX memory, as a library.
+ *
+ * Conventions (libgit2-style):
+ *  - Handles are opaque.
+ *  - Every function returns 0 (or a byte count) on success and a negative
+ *    errno on failure; dxl_errmsg() then gives a readable message for the
+ *    calling thread's last failure.
+ *  - The library never aborts or exits on bad input or a damaged pool.
+ *  - Paths are absolute inside the pool ("/a/b"); a missing leading '/' is
+ *    accepted and means the same thing.
+ */
+#ifndef DAXLEASE_H
+#define DAXLEASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DXL_VERSION_MAJOR 0
+#define DXL_VERSION_MINOR 1
+
+typedef struct dxl_pool dxl_pool;
+typedef struct dxl_file dxl_file;
+typedef struct dxl_dir dxl_dir;
+
+/* The calling thread's message for its last failed call ("" if none). */
+const char *dxl_errmsg(void);
+
+/* ---------------------------------------------------------------- pool */
+
+/* Backing store kinds, as detected by the pmem layer. */
+enum dxl_backend {
+	DXL_BACKEND_FILE = 1,  /* plain file, durable through msync */
+	DXL_BACKEND_SHM = 2,   /* tmpfs / memfd: memory, CPU flushes only */
+	DXL_BACKEND_DEVDAX = 3,/* /dev/daxX.Y character device */
+	DXL_BACKEND_FSDAX = 4, /* file on a DAX mount, MAP_SYNC */
+};
+
+struct dxl_mkfs_opts {
+	uint64_t size;           /* bytes; 0 = existing size (devdax, or an existing file) */
+	uint64_t unit;           /* allocation unit; 0 = backend mapping alignment */
+	uint64_t journal_size;   /* 0 = default */
+	uint64_t meta_size;      /* bytes for metadata blocks; 0 = default */
+	uint32_t lease_break_ms; /* 0 = default (45000, as the kernel's) */
+	uint32_t flags;          /* DXL_MKFS_* */
+};
+#define DXL_MKFS_FORCE      0x1 /* overwrite an existing daxlease pool */
+#define DXL_MKFS_UNBREAKABLE 0x2 /* allow refusing (unbreakable) leases */
+
+int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts);
+
+#define DXL_POOL_RDONLY 0x1 /* read-only: no recovery writes, no changes */
+int dxl_pool_open(const char *path, unsigned flags, dxl_pool **out);
+int dxl_pool_close(dxl_pool *pool);
+
+struct dxl_statfs {
+	uint8_t uuid[16];
+	uint32_t version;       /* on-media format version */
+	uint32_t backend;       /* enum dxl_backend */
+	uint64_t pool_size;     /* bytes of the backing store in use */
+	uint64_t unit;          /* allocation unit in bytes */
+	uint64_t data_units;    /* units for file data */
+	uint64_t free_units;
+	uint64_t meta_blocks;   /* 4 KiB metadata blocks (inodes, trees) */
+	uint64_t free_meta_blocks;
+	uint64_t inodes;        /* inodes in use */
+	uint64_t journal_size;
+	uint32_t lease_break_ms;
+	uint32_t flags;         /* DXL_MKFS_UNBREAKABLE if allowed */
+	const char *persist;    /* persistence method, e.g. "clwb+sfence" */
+};
+int dxl_statfs(dxl_pool *pool, struct dxl_statfs *st);
+
+/* Pool-wide tunables (persistent). */
+int dxl_tune_lease_break(dxl_pool *pool, uint32_t ms);
+int dxl_tune_unbreakable(dxl_pool *pool, int allow);
+
+/* ---------------------------------------------------------- namespace */
+
+struct dxl_stat {
+	uint64_t ino;
+	uint32_t mode;        /* S_IFREG | 0644 etc. */
+	uint32_t nlink;
+	uint32_t uid, gid;
+	uint64_t size;
+	uint64_t allocated;   /* bytes of storage mapped by the file */
+	struct timespec atime, mtime, ctime, btime;
+};
+
+int dxl_stat(dxl_pool *pool, const char *path, struct dxl_stat *st);
+int dxl_lstat(dxl_pool *pool, const char *path, struct dxl_stat *st);
+int dxl_mkdir(dxl_pool *pool, const char *path, mode_t mode);
+int dxl_rmdir(dxl_pool *pool, const char *path);
+int dxl_unlink(dxl_pool *pool, const char *path);
+int dxl_link(dxl_pool *pool, const char *oldpath, const char *newpath);
+int dxl_symlink(dxl_pool *pool, const char *target, const char *linkpath);
+/* Returns the target length (not NUL-terminated if it fills buf), like readlink(2). */
+ssize_t dxl_readlink(dxl_pool *pool, const char *path, char *buf, size_t size);
+
+#define DXL_RENAME_NOREPLACE 0x1
+#define DXL_RENAME_EXCHANGE  0x2
+/* Atomic: newpath, if it exists, is replaced in the same transaction. */
+int dxl_rename(dxl_pool *pool, const char *oldpath, const char *newpath, unsigned flags);
+
+int dxl_chmod(dxl_pool *pool, const char *path, mode_t mode);
+int dxl_chown(dxl_pool *pool, const char *path, uid_t uid, gid_t gid); /* -1 = unchanged */
+/* times[0] = atime, times[1] = mtime; tv_nsec may be UTIME_NOW / UTIME_OMIT. NULL = now. */
+int dxl_utimens(dxl_pool *pool, const char *path, const struct timespec times[2]);
+
+struct dxl_dirent {
+	uint64_t ino;
+	uint32_t type;        /* DT_REG, DT_DIR, DT_LNK */
+	uint64_t cookie;      /* position after this entry (for dxl_seekdir) */
+	char name[256];
+};
+/* Entries come in hash order; "." and ".." are not returned. */
+int dxl_opendir(dxl_pool *pool, const char *path, dxl_dir **out);
+/* 1 = an entry was stored, 0 = end of directory, <0 = error. */
+int dxl_readdir(dxl_dir *dir, struct dxl_dirent *ent);
+void dxl_seekdir(dxl_dir *dir, uint64_t cookie);
+int dxl_closedir(dxl_dir *dir);
+
+/* --------------------------------------------------------------- files */
+
+/* flags: O_RDONLY / O_WRONLY / O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND. */
+int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file **out);
+int dxl_close(dxl_file *f);
+
+ssize_t dxl_pread(dxl_file *f, void *buf, size_t len, uint64_t off);
+ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off);
+int dxl_ftruncate(dxl_file *f, uint64_t size);
+int dxl_truncate(dxl_pool *pool, const char *path, uint64_t size);
+
+/* mode: 0 (allocate, extend size), or FALLOC_FL_KEEP_SIZE,
+ * FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE, FALLOC_FL_ZERO_RANGE
+ * (optionally |FALLOC_FL_KEEP_SIZE) — the Linux values from <linux/falloc.h>. */
+int dxl_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len);
+
+/* Share src's blocks into dst (copy on write afterwards). src_off, dst_off
+ * and len must be multiples of the allocation unit, except that the range
+ * may end at src's EOF. dst grows if the range ends past its EOF. */
+int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off,
+		uint64_t len);
+
+/* Data is durable when dxl_pwrite returns on a DAX backend; these also
+ * write back lazily kept timestamps, and msync a non-DAX backing file. */
+int dxl_fsync(dxl_file *f);
+int dxl_fdatasync(dxl_file *f);
+int dxl_fstat(dxl_file *f, struct dxl_stat *st);
+
+/* Make CPU stores to a range of the pool's own mapping durable. */
+void dxl_persist(dxl_pool *pool, const void *addr, size_t len);
+
+/* ---------------------------------------------------------------- fsck */
+
+#define DXL_FSCK_REPAIR 0x1
+#define DXL_FSCK_VERBOSE 0x2
+/* Called once per problem, in plain words. */
+typedef void (*dxl_fsck_report_fn)(void *arg, const char *msg);
+struct dxl_fsck_result {
+	uint64_t problems;     /* found */
+	uint64_t repaired;     /* mended (with DXL_FSCK_REPAIR) */
+	uint64_t inodes, dirs, files, extents, shared_units;
+};
+/* 0 = clean (or everything found was repaired), -EUCLEAN = problems remain,
+ * other negative errno = could not check. */
+int dxl_fsck(const char *path, unsigned flags, dxl_fsck_report_fn report, void *arg,
+	     struct dxl_fsck_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,239 @@
+/*
+ * format: the on-media structures of a daxlease pool, and pure functions
+ * over their bytes (checksums, verification, encoding).  Shared by the
+ * library, fsck, tools and fuzzers — like xfsprogs' libxfs.  Nothing here
+ * does I/O or knows about transactions.
+ *
+ * Layout of a pool (byte offsets; all metadata in 4 KiB blocks):
+ *
+ *   0                 primary superblock (block 0)
+ *   4 KiB             journal (journal_blocks)
+ *   mbitmap_blk       allocation bitmap of the metadata region, 1 bit/block
+ *   dbitmap_blk       allocation bitmap of the data region, 1 bit/unit
+ *   meta_blk          metadata region: inodes, B+tree nodes (4 KiB blocks)
+ *   data_off          data region: data_units units, aligned to the unit
+ *   size - 4 KiB      backup superblock (geometry only; written at mkfs/tune)
+ *
+ * Integers are little-endian (the only byte order this runs on is x86-64;
+ * the format records it with DXL_SB_MAGIC so a foreign image is refused).
+ */
+#ifndef DXL_FORMAT_H
+#define DXL_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DXL_BLOCK_SIZE 4096u
+#define DXL_BLOCK_SHIFT 12
+#define DXL_CACHELINE 64u
+
+#define DXL_FORMAT_VERSION 1u
+
+/* magics: first 4 bytes of each metadata block kind */
+#define DXL_SB_MAGIC 0x4c584144534c4541ull /* "AELSDAXL" */
+#define DXL_JHDR_MAGIC 0x4a4c5844u         /* "DXLJ" */
+#define DXL_INODE_MAGIC 0x49584c44u        /* "DLXI" */
+#define DXL_NODE_MAGIC 0x4e584c44u         /* "DLXN" */
+
+/* feature flags: an incompat bit we do not know refuses the open */
+#define DXL_FEAT_INCOMPAT_REFLINK 0x1ull
+#define DXL_FEAT_INCOMPAT_KNOWN (DXL_FEAT_INCOMPAT_REFLINK)
+
+/* superblock flags */
+#define DXL_SBF_UNBREAKABLE 0x1u /* refusing leases allowed */
+
+/* ------------------------------------------------------------ superblock */
+
+/*
+ * The first DXL_SB_CRC_LEN bytes are checksummed.  Geometry fields never
+ * change after mkfs; the backup copy holds the same geometry.  Counters and
+ * roots (marked "live") change in transactions and are only in the primary;
+ * fsck rebuilds them when it has to fall back to the backup.
+ */
+struct dxl_sb {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t crc;              /* crc32c of the first DXL_SB_CRC_LEN bytes, crc = 0 */
+	uint64_t feat_compat;
+	uint64_t feat_incompat;
+	uint64_t feat_ro_compat;
+	uint8_t uuid[16];
+	uint64_t pool_size;        /* bytes covered by this layout */
+	uint32_t block_size;       /* DXL_BLOCK_SIZE */
+	uint32_t unit_shift;       /* log2 of the allocation unit */
+	uint64_t journal_blk;      /* first journal block */
+	uint64_t journal_blocks;
+	uint64_t mbitmap_blk;
+	uint64_t mbitmap_blocks;
+	uint64_t dbitmap_blk;
+	uint64_t dbitmap_blocks;
+	uint64_t meta_blk;         /* first block of the metadata region */
+	uint64_t meta_blocks;
+	uint64_t data_off;         /* byte offset of unit 0, unit-aligned */
+	uint64_t data_units;
+	uint64_t root_ino;         /* fixed at mkfs: first metadata block */
+	uint64_t refc_blk;         /* block holding the refcount tree root, fixed */
+	int64_t mkfs_time_ns;
+	uint32_t lease_break_ms;   /* tunable */
+	uint32_t flags;            /* DXL_SBF_*, tunable */
+	/* live fields (primary only) */
+	uint64_t free_units;
+	uint64_t free_meta;
+	uint64_t inodes;           /* inodes in use */
+	uint64_t orphan_head;      /* ino of first orphan (nlink 0, blocks not yet freed), 0 = none */
+	uint64_t next_gen;         /* generation for the next inode */
+	uint64_t pad[8];
+};
+#define DXL_SB_CRC_LEN 512u
+_Static_assert(sizeof(struct dxl_sb) <= DXL_SB_CRC_LEN, "superblock too large");
+
+void dxl_sb_set_crc(struct dxl_sb *sb);
+/* 0, or a negative errno with dxl_err() message describing what is wrong.
+ * dev_size: size of the backing store (the pool must fit). */
+int dxl_sb_verify(const struct dxl_sb *sb, uint64_t dev_size);
+/* Compute a layout for mkfs. */
+struct dxl_geom_req {
+	uint64_t size, unit, journal_size, meta_size;
+};
+int dxl_sb_layout(struct dxl_sb *sb, const struct dxl_geom_req *req);
+
+/* ------------------------------------------------------------ journal */
+
+/*
+ * The journal holds at most one transaction: a header block followed by
+ * records.  Each record is {off, len} followed by len bytes (padded to 8):
+ * "these bytes go at this pool offset".  The transaction is committed when
+ * the header with a matching checksum over the records is durable.  Records
+ * hold final bytes, so replay is idempotent and the journal is never
+ * cleared: a header whose checksum no longer matches (its records were
+ * being overwritten by the next transaction) was already applied.
+ */
+struct dxl_jhdr {
+	uint32_t magic;
+	uint32_t crc;              /* crc32c of the header (crc = 0) */
+	uint64_t seq;
+	uint64_t nrecs;
+	uint64_t bytes;            /* bytes of records following the header block */
+	uint32_t rec_crc;          /* crc32c of those bytes */
+	uint32_t pad;
+	uint8_t uuid[16];          /* pool uuid: a stale journal from an older mkfs never replays */
+};
+struct dxl_jrec {
+	uint64_t off;
+	uint32_t len;
+	uint32_t pad;
+};
+#define DXL_JREC_ALIGN 8u
+
+/* ------------------------------------------------------------ B+tree nodes */
+
+/*
+ * A node occupies either a whole metadata block or the tail of an inode
+ * block (the tree root lives in the inode, as ext4 and XFS keep theirs), so
+ * nodes are addressed as (block, offset, capacity).
+ *
+ * Leaf (level 0): slots {key, off, len} sorted by key, growing up from the
+ * header; values packed from the end of the node downwards.
+ * Internal (level > 0): entries {key, child}; child i holds keys >= key[i]
+ * and < key[i+1]; key[0] is a lower bound of the subtree.
+ * Keys are unique u64 in every tree.
+ */
+struct dxl_node_hdr {
+	uint32_t magic;            /* DXL_NODE_MAGIC */
+	uint32_t crc;              /* crc32c over the node's used bytes, crc = 0 */
+	uint16_t level;
+	uint16_t nrecs;
+	uint16_t cap;              /* node capacity in bytes, header included */
+	uint16_t heap;             /* leaf: offset of the lowest value byte */
+	uint64_t owner;            /* ino, or 0 for the refcount tree */
+};
+struct dxl_leaf_slot {
+	uint64_t key;
+	uint16_t off;              /* from node start */
+	uint16_t len;
+	uint32_t pad;
+};
+struct dxl_int_ent {
+	uint64_t key;
+	uint64_t child;            /* block number */
+};
+#define DXL_NODE_MAX_LEVEL 16
+#define DXL_NODE_MAX_VAL 512u
+
+void dxl_node_init(void *node, uint16_t cap, uint16_t level, uint64_t owner);
+void dxl_node_set_crc(void *node);
+/* Structural check (bounds, order, offsets) — cheap; crc checked if check_crc. */
+int dxl_node_verify(const void *node, uint32_t cap, int check_crc);
+
+/* ------------------------------------------------------------ inodes */
+
+/*
+ * One inode per metadata block; ino is that block's number.  The first
+ * DXL_INODE_HDR bytes are the inode proper; the rest of the block is the
+ * root node of the inode's tree: the extent map of a regular file, the
+ * entries of a directory, the target of a symlink (raw bytes, no node).
+ */
+#define DXL_INODE_HDR 256u
+#define DXL_INODE_ROOT_CAP (DXL_BLOCK_SIZE - DXL_INODE_HDR)
+
+struct dxl_inode {
+	uint32_t magic;            /* DXL_INODE_MAGIC */
+	uint32_t crc;              /* crc32c of the DXL_INODE_HDR bytes, crc = 0 */
+	uint64_t ino;              /* self */
+	uint64_t gen;
+	uint32_t mode;
+	uint32_t nlink;
+	uint32_t uid, gid;
+	uint64_t size;
+	uint64_t nunits;           /* units mapped by the extent map */
+	int64_t atime_ns, mtime_ns, ctime_ns, btime_ns;
+	uint64_t parent;           /* directories: parent ino (root: itself) */
+	uint64_t nentries;         /* directories: entries */
+	uint64_t orphan_next;      /* next ino on the orphan list, 0 = end */
+	uint32_t flags;            /* DXL_INODE_F_* */
+	uint32_t pad0;
+	uint64_t pad[14];
+};
+_Static_assert(sizeof(struct dxl_inode) <= DXL_INODE_HDR, "inode header too large");
+#define DXL_INODE_F_ORPHAN 0x1u
+
+void dxl_inode_set_crc(struct dxl_inode *ino);
+int dxl_inode_verify(const struct dxl_inode *ino, uint64_t ino_nr, int check_crc);
+
+/* ------------------------------------------------------------ tree records */
+
+/* File extent map: key = file offset in units. */
+struct dxl_extent {
+	uint64_t phys;             /* first unit in the data region */
+	uint32_t len;              /* units */
+	uint32_t flags;            /* DXL_EXT_* */
+};
+#define DXL_EXT_SHARED 0x1u        /* may be shared: consult the refcount tree before writing */
+
+/* Refcount tree: key = first unit; only shared ranges (count >= 2) appear. */
+struct dxl_refc {
+	uint64_t len;              /* units */
+	uint64_t count;
+};
+
+/* Directory: key = (hash(name) & ~0xff) | k; k picks among colliding names. */
+struct dxl_dirent_rec {
+	uint64_t ino;
+	uint8_t type;              /* DT_* */
+	uint8_t name_len;
+	char name[];               /* not NUL-terminated */
+};
+#define DXL_NAME_MAX 255u
+#define DXL_DIR_HASH_MASK (~0xffull)
+uint64_t dxl_name_hash(const char *name, size_t len);
+
+/* Set the checksums of a metadata block from its kind (region and magic):
+ * the transaction layer calls this on every block it commits. */
+void dxl_fmt_finalize(const struct dxl_sb *sb, uint64_t blk, void *block);
+
+/* ------------------------------------------------------------ sanity limits */
+#define DXL_PATH_MAX 4096u
+#define DXL_SYMLINK_MAX (DXL_INODE_ROOT_CAP)
+#define DXL_SYMLOOP_MAX 40
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * fs: the file system proper — allocator, inodes, extent maps, refcounts
+ * (reflink/COW), directories, path lookup, file operations.
+ *
+ * Locking: one metadata lock per pool (process-shared, robust; see
+ * runtime/).  Every operation that reads or changes metadata holds it;
+ * the public API functions take it, internal dxl_* functions here assume
+ * it is held.  There is one transaction at a time per pool.
+ */
+#ifndef DXL_FS_H
+#define DXL_FS_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daxlease/daxlease.h"
+#include "format/format.h"
+#include "journal/journal.h"
+#include "pmem/pmem.h"
+#include "runtime/runtime.h"
+#include "util/util.h"
+#include "btree.h"
+
+struct dxl_fs {
+	struct dxl_pmem pm;
+	struct dxl_sb *sb;         /* primary superblock, in the mapping */
+	struct dxl_journal j;
+	struct dxl_rt *rt;         /* runtime state shared by the pool's processes */
+	uint64_t unit;             /* allocation unit, bytes */
+	uint32_t unit_shift;
+	uint8_t *data;             /* mapping of unit 0 */
+	int rdonly;
+	/* allocation hints (process-local, only hints) */
+	uint64_t mcursor, dcursor;
+	/* process-local table of open inodes, so that an unlinked file stays
+	 * readable until its last close (protected by the metadata lock) */
+	struct dxl_openino *open_tab;
+	uint32_t open_n, open_cap;
+};
+
+/* the public handle is the fs */
+struct dxl_pool {
+	struct dxl_fs fs;
+};
+
+/* ---------------------------------------------------------------- locking */
+/* Take the metadata lock.  If the previous holder died, run journal
+ * recovery before returning (its half-built transaction never committed). */
+int dxl_fs_lock(struct dxl_fs *fs);
+void dxl_fs_unlock(struct dxl_fs *fs);
+
+/* Internal open without the public wrapper: fsck uses it. */
+#define DXL_FS_RDONLY 0x1
+#define DXL_FS_NORECOVER 0x2 /* fsck -n: look at the pool as it is */
+int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags);
+void dxl_fs_close(struct dxl_fs *fs);
+
+/* ---------------------------------------------------------------- blocks */
+static inline void *dxl_blk_ptr(struct dxl_fs *fs, uint64_t blk)
+{
+	return fs->pm.base + (blk << DXL_BLOCK_SHIFT);
+}
+static inline int dxl_is_meta_blk(const struct dxl_fs *fs, uint64_t blk)
+{
+	return blk >= fs->sb->meta_blk && blk - fs->sb->meta_blk < fs->sb->meta_blocks;
+}
+static inline uint8_t *dxl_unit_ptr(struct dxl_fs *fs, uint64_t unit)
+{
+	return fs->data + (unit << fs->unit_shift);
+}
+/* The superblock as the transaction sees it / writably. */
+static inline const struct dxl_sb *dxl_sb_read(struct dxl_tx *tx)
+{
+	return (const struct dxl_sb *)dxl_tx_read(tx, 0);
+}
+static inline struct dxl_sb *dxl_sb_write(struct dxl_tx *tx)
+{
+	return (struct dxl_sb *)dxl_tx_write(tx, 0);
+}
+
+/* ---------------------------------------------------------------- alloc.c */
+/* A free metadata block, marked used in tx (not reused if freed in tx). */
+int dxl_meta_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t *blk);
+int dxl_meta_free(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t blk);
+/*
+ * Data units: find a free run near goal, of up to want units (at least 1),
+ * mark it used in tx and return it.  Never returns a unit freed earlier in
+ * the same transaction (its old owner's data may still be needed if tx does
+ * not commit) nor, once leases exist, one that is pinned.
+ */
+int dxl_unit_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t goal, uint64_t want,
+		   uint64_t *start, uint64_t *got);
+int dxl_unit_free(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t start, uint64_t len);
+/* Is a data unit / meta block marked allocated (as tx sees it)? For fsck. */
+int dxl_unit_used(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t unit);
+int dxl_meta_used(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t blk);
+
+/* ---------------------------------------------------------------- inode.c */
+/* A validated read-only view of an inode (-EUCLEAN if damaged, -ENOENT if
+ * the block is not an in-use inode). */
+int dxl_inode_read(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino,
+		   const struct dxl_inode **out);
+/* A writable shadow of an inode in tx. */
+int dxl_inode_write(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, struct dxl_inode **out);
+/* Allocate and initialise an inode (nlink 0: the caller links it).  For
+ * directories and regular files the root node is an empty tree. */
+int dxl_inode_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint32_t mode, uint32_t uid,
+		    uint32_t gid, uint64_t parent, struct dxl_inode **out);
+/* The root of an inode's tree. */
+void dxl_inode_broot(uint64_t ino, struct dxl_broot *root);
+/* nlink-- ; at 0 the inode goes on the orphan list (still allocated).  The
+ * caller calls dxl_inode_reap() after committing. */
+int dxl_inode_unlink(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino);
+/* Free an orphan (nlink 0) that no handle of this process has open: its
+ * extents, tree and inode block, in as many transactions as needed.
+ * A no-op for an inode still linked or still open. */
+int dxl_inode_reap(struct dxl_fs *fs, uint64_t ino);
+/* Free every orphan (at first open of the pool: no one can have them open). */
+int dxl_orphans_reap_all(struct dxl_fs *fs);
+void dxl_inode_to_stat(struct dxl_fs *fs, const struct dxl_inode *in, struct dxl_stat *st);
+/* Process-local open counts. */
+int dxl_inode_open_get(struct dxl_fs *fs, uint64_t ino);
+void dxl_inode_open_put(struct dxl_fs *fs, uint64_t ino);
+int dxl_inode_is_open(struct dxl_fs *fs, uint64_t ino);
+
+/* ---------------------------------------------------------------- extent.c */
+struct dxl_map {
+	uint64_t phys;    /* first unit (valid if !hole) */
+	uint64_t len;     /* units from the asked unit to the end of this extent/hole */
+	uint32_t flags;   /* DXL_EXT_* */
+	int hole;
+};
+/* Mapping of file unit fu; a hole's len runs to the next extent (or ~0). */
+int dxl_ext_map(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu,
+		struct dxl_map *m);
+/* Map [fu, fu+len) to [phys, ...) where it was a hole. */
+int dxl_ext_insert(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu,
+		   uint64_t phys, uint64_t len, uint32_t flags);
+/* Unmap [fu, fu+len): each unit's reference is dropped (freed, or its
+ * share count decreased).  Returns -EAGAIN when the transaction filled up
+ * before the whole range was done (commit and call again). */
+int dxl_ext_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu,
+		   uint64_t len);
+
+/* ---------------------------------------------------------------- refcount.c */
+/* Share count of a unit: 1 if no record (allocated, unshared). */
+int dxl_refc_get(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t unit, uint64_t *count,
+		 uint64_t *run);
+/* +1 on [start, start+len) (making records with count 2 where there were none). */
+int dxl_refc_inc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t start, uint64_t len);
+/* Drop one reference to each unit of the range: units whose count falls
+ * to 0 are freed in the allocator. */
+int dxl_refc_dec(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t start, uint64_t len);
+void dxl_refc_broot(struct dxl_fs *fs, struct dxl_broot *root);
+
+/* ---------------------------------------------------------------- dir.c */
+int dxl_dir_lookup(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const char *name,
+		   size_t len, uint64_t *ino, uint32_t *type);
+int dxl_dir_add(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const char *name,
+		size_t len, uint64_t ino, uint32_t type);
+int dxl_dir_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const char *name,
+		   size_t len);
+/* Replace the inode an existing entry points to (rename over). */
+int dxl_dir_retarget(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const char *name,
+		     size_t len, uint64_t ino, uint32_t type);
+
+/* ---------------------------------------------------------------- namei.c */
+/* Resolve a path to an inode (following symlinks, the last one too if follow). */
+int dxl_namei(struct dxl_fs *fs, struct dxl_tx *tx, const char *path, int follow,
+	      uint64_t *ino);
+/* Resolve all but the last component: parent directory and last name
+ * (pointer into path, not NUL-terminated: *len).  "/" has no last name:
+ * -EINVAL... callers handle "/" themselves (-EEXIST for mkdir, etc.). */
+int dxl_namei_parent(struct dxl_fs *fs, struct dxl_tx *tx, const char *path, uint64_t *dir,
+		     const char **name, size_t *len);
+
+/* ---------------------------------------------------------------- file.c */
+struct dxl_file {
+	struct dxl_pool *pool;
+	uint64_t ino;
+	int flags;                /* open flags */
+	int64_t pending_mtime;    /* lazytime: written at close/fsync/next tx (0 = none) */
+};
+
+#endif

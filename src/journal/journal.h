@@ -1,0 +1,57 @@
+/*
+ * journal: crash-atomic metadata transactions.
+ *
+ * A transaction works on DRAM shadow copies of the metadata blocks it
+ * touches.  At commit, each shadow is compared with the block in the pool a
+ * cache line at a time; changed lines become redo records in the journal
+ * (so a transaction that touches 8 blocks but changes 20 lines logs ~1.3 KiB,
+ * not 32 KiB), the header commits them, then they are applied in place.
+ * Checksums of the blocks are set at commit from the block kind
+ * (dxl_fmt_finalize), so callers never forget one.
+ *
+ * Reads inside a transaction go through dxl_tx_read() so they see the
+ * transaction's own changes.  All of this runs under the pool's metadata
+ * lock; there is one transaction at a time per pool.
+ */
+#ifndef DXL_JOURNAL_H
+#define DXL_JOURNAL_H
+
+#include <stdint.h>
+
+#include "format/format.h"
+#include "pmem/pmem.h"
+
+struct dxl_tx;
+
+struct dxl_journal {
+	struct dxl_pmem *pm;
+	struct dxl_sb *sb;         /* primary superblock, in the mapping */
+	uint64_t seq;              /* last committed sequence number */
+	struct dxl_tx *tx;         /* reusable transaction state */
+};
+
+/* Find and replay a committed transaction; idempotent. Sets j->seq. */
+int dxl_journal_recover(struct dxl_journal *j, struct dxl_pmem *pm, struct dxl_sb *sb);
+void dxl_journal_fini(struct dxl_journal *j);
+
+/* Limits: a transaction may shadow at most this many blocks; callers of
+ * unbounded work (truncating a huge file) commit in chunks and check
+ * dxl_tx_full() at safe points. */
+#define DXL_TX_MAX_BLOCKS 256u
+
+struct dxl_tx *dxl_tx_begin(struct dxl_journal *j);
+/* The block as this transaction sees it (shadow if touched, else the pool). */
+const void *dxl_tx_read(struct dxl_tx *tx, uint64_t blk);
+/* A writable shadow of the block (copied from the pool on first touch). */
+void *dxl_tx_write(struct dxl_tx *tx, uint64_t blk);
+/* A writable shadow that starts zeroed (a block being newly allocated). */
+void *dxl_tx_new(struct dxl_tx *tx, uint64_t blk);
+/* Has the transaction shadowed blk?  (committed state is then in the pool.) */
+int dxl_tx_touched(struct dxl_tx *tx, uint64_t blk);
+int dxl_tx_full(struct dxl_tx *tx);  /* nearly out of room: commit soon */
+int dxl_tx_nblocks(struct dxl_tx *tx);
+/* Make it durable and apply it. On failure nothing was applied. */
+int dxl_tx_commit(struct dxl_tx *tx);
+void dxl_tx_abort(struct dxl_tx *tx);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * runtime: state shared by every process that has a pool open, in a small
+ * file under /dev/shm (or $DXL_RUNTIME_DIR), named by the pool's UUID — no
+ * daemon (LMDB-style).  The first opener initialises it; openers are
+ * serialised by an OFD lock on byte 0, and each open pool holds a shared
+ * OFD lock on byte 1, so "am I alone?" is a non-blocking exclusive try.
+ *
+ * It holds the robust process-shared metadata lock now; the process table,
+ * pin counts, lease table and quarantine join it with the lease layer.
+ */
+#ifndef DXL_RUNTIME_H
+#define DXL_RUNTIME_H
+
+#include <stdint.h>
+
+struct dxl_rt;
+
+/* *first is set when no other process had the pool open (the caller then
+ * runs recovery and reaps orphans). */
+int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first);
+void dxl_rt_close(struct dxl_rt *rt);
+
+/* 0 = locked; 1 = locked, but the previous holder died holding it (the
+ * caller must recover before relying on metadata); <0 = error. */
+int dxl_rt_lock(struct dxl_rt *rt);
+/* Mark the state protected by the lock consistent again after recovery. */
+void dxl_rt_consistent(struct dxl_rt *rt);
+void dxl_rt_unlock(struct dxl_rt *rt);
+
+/* Path of the runtime file (for messages and `daxlease info`). */
+const char *dxl_rt_path(const struct dxl_rt *rt);
+
+#endif

@@ -1,0 +1,41 @@
+/* Small shared helpers: error reporting, checksums, bit tricks. */
+#ifndef DXL_UTIL_H
+#define DXL_UTIL_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DXL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define DXL_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define DXL_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define DXL_ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define DXL_ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define DXL_IS_POW2(x) ((x) != 0 && ((x) & ((x) - 1)) == 0)
+
+#if defined(__GNUC__)
+#define dxl_likely(x) __builtin_expect(!!(x), 1)
+#define dxl_unlikely(x) __builtin_expect(!!(x), 0)
+#define DXL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define dxl_likely(x) (x)
+#define dxl_unlikely(x) (x)
+#define DXL_PRINTF(a, b)
+#endif
+
+/*
+ * Record a failure for dxl_errmsg() and return -err (err is a positive
+ * errno), so call sites read: return dxl_err(EINVAL, "bad size %llu", x);
+ */
+int dxl_err(int err, const char *fmt, ...) DXL_PRINTF(2, 3);
+/* Like dxl_err, but keeps an already recorded, more specific message. */
+int dxl_err_keep(int err);
+void dxl_err_clear(void);
+
+/* crc32c (Castagnoli), hardware SSE4.2 when the CPU has it. */
+uint32_t dxl_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* Wall clock in nanoseconds since the epoch. */
+int64_t dxl_now_ns(void);
+
+#endif

@@ -1,0 +1,34 @@
+/* Minimal test assertions: print where and why, then exit non-zero. */
+#ifndef DXL_TEST_CHECK_H
+#define DXL_TEST_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daxlease/daxlease.h"
+
+#define CHECK(cond)                                                                     \
+	do {                                                                            \
+		if (!(cond)) {                                                          \
+			fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n",   \
+				__FILE__, __LINE__, #cond, dxl_errmsg());               \
+			exit(1);                                                        \
+		}                                                                       \
+	} while (0)
+
+/* Expect a call returning 0 / a negative errno to return want. */
+#define CHECK_RC(call, want)                                                            \
+	do {                                                                            \
+		long long rc_ = (long long)(call);                                      \
+		if (rc_ != (long long)(want)) {                                         \
+			fprintf(stderr, "%s:%d: %s returned %lld, expected %lld (%s)\n",\
+				__FILE__, __LINE__, #call, rc_, (long long)(want),      \
+				dxl_errmsg());                                          \
+			exit(1);                                                        \
+		}                                                                       \
+	} while (0)
+
+#define CHECK_OK(call) CHECK_RC(call, 0)
+
+#endif
