@@ -82,10 +82,10 @@ struct dxl_sb {
 	uint64_t inodes;           /* inodes in use */
 	uint64_t orphan_head;      /* ino of first orphan (nlink 0, blocks not yet freed), 0 = none */
 	uint64_t next_gen;         /* generation for the next inode */
-	uint64_t pad[8];
+	uint64_t pad[36];          /* zero; room for later fields */
 };
 #define DXL_SB_CRC_LEN 512u
-_Static_assert(sizeof(struct dxl_sb) <= DXL_SB_CRC_LEN, "superblock too large");
+_Static_assert(sizeof(struct dxl_sb) == DXL_SB_CRC_LEN, "superblock must be exactly its checksummed size");
 
 void dxl_sb_set_crc(struct dxl_sb *sb);
 /* 0, or a negative errno with dxl_err() message describing what is wrong.

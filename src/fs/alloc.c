@@ -1,0 +1,222 @@
+/*
+ * Allocators: 4 KiB metadata blocks and data units, each a bitmap.
+ *
+ * A bit is free only if it is clear both in the pool (the committed state)
+ * and in the transaction's shadow: a unit freed by this transaction must
+ * not be handed out again before the free commits, or data written into it
+ * ahead of the commit would overwrite a file that still owns it if the
+ * transaction is lost.
+ */
+#include <string.h>
+
+#include "fs.h"
+
+#define BITS_PER_BLOCK (DXL_BLOCK_SIZE * 8ull)
+
+struct bitmap {
+	uint64_t first_blk; /* first bitmap block */
+	uint64_t nbits;
+};
+
+static struct bitmap meta_bm(const struct dxl_fs *fs)
+{
+	return (struct bitmap){ fs->sb->mbitmap_blk, fs->sb->meta_blocks };
+}
+
+static struct bitmap data_bm(const struct dxl_fs *fs)
+{
+	return (struct bitmap){ fs->sb->dbitmap_blk, fs->sb->data_units };
+}
+
+/* 64 bits starting at bit i (i % 64 == 0) as both views see them: used
+ * if used in either.  Bits past nbits read as used. */
+static uint64_t busy_word(struct dxl_fs *fs, struct dxl_tx *tx, const struct bitmap *bm, uint64_t i)
+{
+	uint64_t blk = bm->first_blk + i / BITS_PER_BLOCK;
+	uint64_t w = (i % BITS_PER_BLOCK) / 64;
+	const uint64_t *pool = (const uint64_t *)dxl_blk_ptr(fs, blk);
+	const uint64_t *view = (const uint64_t *)dxl_tx_read(tx, blk);
+	uint64_t v = pool[w] | view[w];
+
+	if (i + 64 > bm->nbits)
+		v |= ~0ull << (bm->nbits - i);
+	return v;
+}
+
+static int test_bit(struct dxl_fs *fs, struct dxl_tx *tx, const struct bitmap *bm, uint64_t i)
+{
+	const uint64_t *view;
+
+	if (i >= bm->nbits)
+		return 1;
+	view = (const uint64_t *)(tx ? dxl_tx_read(tx, bm->first_blk + i / BITS_PER_BLOCK)
+				     : dxl_blk_ptr(fs, bm->first_blk + i / BITS_PER_BLOCK));
+	return (int)((view[(i % BITS_PER_BLOCK) / 64] >> (i % 64)) & 1);
+}
+
+/* Set or clear bits [i, i+n) in the shadow; the old state of every bit
+ * must be !set (else the map is inconsistent: -EUCLEAN). */
+static int change_bits(struct dxl_tx *tx, const struct bitmap *bm, uint64_t i, uint64_t n, int set)
+{
+	while (n) {
+		uint64_t blk = bm->first_blk + i / BITS_PER_BLOCK;
+		uint64_t *words = dxl_tx_write(tx, blk);
+		uint64_t bit = i % BITS_PER_BLOCK;
+		uint64_t cnt = DXL_MIN(n, BITS_PER_BLOCK - bit);
+		uint64_t k;
+
+		for (k = 0; k < cnt;) {
+			uint64_t b = bit + k, w = b / 64, off = b % 64;
+			uint64_t m = DXL_MIN(64 - off, cnt - k);
+			uint64_t mask = (m == 64 ? ~0ull : ((1ull << m) - 1)) << off;
+
+			if (set ? (words[w] & mask) : ((words[w] & mask) != mask))
+				return dxl_err(EUCLEAN, "allocation bitmap: bit %llu is already %s",
+					       (unsigned long long)(i + k), set ? "used" : "free");
+			if (set)
+				words[w] |= mask;
+			else
+				words[w] &= ~mask;
+			k += m;
+		}
+		i += cnt;
+		n -= cnt;
+	}
+	return 0;
+}
+
+/* First free bit at or after `from`, wrapping once; -ENOSPC if none. */
+static int find_free(struct dxl_fs *fs, struct dxl_tx *tx, const struct bitmap *bm, uint64_t from,
+		     uint64_t *out)
+{
+	uint64_t start = from >= bm->nbits ? 0 : DXL_ALIGN_DOWN(from, 64);
+	uint64_t i = start, scanned = 0, words = (bm->nbits + 63) / 64 + 1;
+
+	for (; scanned < words; scanned++) {
+		uint64_t v = busy_word(fs, tx, bm, i);
+		if (i == start && from > i && from < bm->nbits)
+			v |= (1ull << (from - i)) - 1; /* below `from`, first pass */
+		if (~v) {
+			*out = i + (uint64_t)__builtin_ctzll(~v);
+			return 0;
+		}
+		i += 64;
+		if (i >= bm->nbits)
+			i = 0;
+	}
+	/* the first word's bits below `from` were masked: try them last */
+	if (from < bm->nbits && from % 64) {
+		uint64_t v = busy_word(fs, tx, bm, start);
+		if (~v) {
+			*out = start + (uint64_t)__builtin_ctzll(~v);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Length of the free run at i, at most max. */
+static uint64_t free_run(struct dxl_fs *fs, struct dxl_tx *tx, const struct bitmap *bm, uint64_t i,
+			 uint64_t max)
+{
+	uint64_t n = 0;
+
+	while (n < max && i + n < bm->nbits) {
+		uint64_t base = DXL_ALIGN_DOWN(i + n, 64), off = (i + n) - base;
+		uint64_t v = busy_word(fs, tx, bm, base) >> off;
+		uint64_t run = v ? (uint64_t)__builtin_ctzll(v) : 64 - off;
+		if (run > 64 - off)
+			run = 64 - off;
+		n += run;
+		if (run < 64 - off)
+			break;
+	}
+	return DXL_MIN(n, max);
+}
+
+int dxl_meta_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t *blk)
+{
+	struct bitmap bm = meta_bm(fs);
+	struct dxl_sb *sb;
+	uint64_t i;
+	int rc;
+
+	if (dxl_sb_read(tx)->free_meta == 0)
+		return dxl_err(ENOSPC, "no free metadata blocks (inodes and directory/extent trees)");
+	if (find_free(fs, tx, &bm, fs->mcursor, &i))
+		return dxl_err(ENOSPC, "no free metadata blocks (inodes and directory/extent trees)");
+	rc = change_bits(tx, &bm, i, 1, 1);
+	if (rc)
+		return rc;
+	sb = dxl_sb_write(tx);
+	sb->free_meta--;
+	fs->mcursor = i + 1;
+	*blk = fs->sb->meta_blk + i;
+	return 0;
+}
+
+int dxl_meta_free(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t blk)
+{
+	struct bitmap bm = meta_bm(fs);
+	int rc;
+
+	if (!dxl_is_meta_blk(fs, blk) || blk == fs->sb->root_ino || blk == fs->sb->refc_blk)
+		return dxl_err(EUCLEAN, "freeing block %llu, which is not a free-able metadata block",
+			       (unsigned long long)blk);
+	rc = change_bits(tx, &bm, blk - fs->sb->meta_blk, 1, 0);
+	if (rc)
+		return rc;
+	dxl_sb_write(tx)->free_meta++;
+	return 0;
+}
+
+int dxl_unit_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t goal, uint64_t want,
+		   uint64_t *start, uint64_t *got)
+{
+	struct bitmap bm = data_bm(fs);
+	uint64_t i, n;
+	int rc;
+
+	if (want == 0)
+		return dxl_err(EINVAL, "allocating zero units");
+	if (dxl_sb_read(tx)->free_units == 0 || find_free(fs, tx, &bm, goal, &i))
+		return dxl_err(ENOSPC, "no free space in the pool");
+	n = free_run(fs, tx, &bm, i, DXL_MIN(want, UINT32_MAX));
+	rc = change_bits(tx, &bm, i, n, 1);
+	if (rc)
+		return rc;
+	dxl_sb_write(tx)->free_units -= n;
+	fs->dcursor = i + n;
+	*start = i;
+	*got = n;
+	return 0;
+}
+
+int dxl_unit_free(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t start, uint64_t len)
+{
+	struct bitmap bm = data_bm(fs);
+	int rc;
+
+	if (start >= bm.nbits || len > bm.nbits - start)
+		return dxl_err(EUCLEAN, "freeing units %llu+%llu outside the data region",
+			       (unsigned long long)start, (unsigned long long)len);
+	rc = change_bits(tx, &bm, start, len, 0);
+	if (rc)
+		return rc;
+	dxl_sb_write(tx)->free_units += len;
+	return 0;
+}
+
+int dxl_unit_used(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t unit)
+{
+	struct bitmap bm = data_bm(fs);
+	return test_bit(fs, tx, &bm, unit);
+}
+
+int dxl_meta_used(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t blk)
+{
+	struct bitmap bm = meta_bm(fs);
+	if (!dxl_is_meta_blk(fs, blk))
+		return 1;
+	return test_bit(fs, tx, &bm, blk - fs->sb->meta_blk);
+}

@@ -1,0 +1,168 @@
+/*
+ * File extent maps: the inode's B+tree from file unit to a run of data
+ * units.  Extents never overlap in file space.
+ */
+#include <string.h>
+
+#include "fs.h"
+
+#define EXT_MAX_LEN UINT32_MAX
+
+static int ext_get(struct dxl_fs *fs, struct dxl_tx *tx, const struct dxl_broot *root, uint64_t key,
+		   enum dxl_bt_match how, uint64_t *fk, struct dxl_extent *e)
+{
+	uint32_t vlen = sizeof(*e);
+	int rc = dxl_bt_lookup(fs, tx, root, key, how, fk, e, &vlen);
+
+	if (rc)
+		return rc;
+	if (vlen != sizeof(*e) || e->len == 0 || e->phys >= fs->sb->data_units ||
+	    e->len > fs->sb->data_units - e->phys || *fk + e->len < *fk)
+		return dxl_err(EUCLEAN, "inode %llu: bad extent at file unit %llu",
+			       (unsigned long long)root->owner, (unsigned long long)*fk);
+	return 0;
+}
+
+int dxl_ext_map(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu, struct dxl_map *m)
+{
+	struct dxl_broot root;
+	struct dxl_extent e;
+	uint64_t k;
+	int rc;
+
+	dxl_inode_broot(ino, &root);
+	rc = ext_get(fs, tx, &root, fu, DXL_BT_LE, &k, &e);
+	if (rc == 0 && fu < k + e.len) {
+		m->hole = 0;
+		m->phys = e.phys + (fu - k);
+		m->len = k + e.len - fu;
+		m->flags = e.flags;
+		return 0;
+	}
+	if (rc && rc != -ENOENT)
+		return rc;
+	m->hole = 1;
+	m->phys = 0;
+	m->flags = 0;
+	rc = fu == UINT64_MAX ? -ENOENT : ext_get(fs, tx, &root, fu + 1, DXL_BT_GE, &k, &e);
+	if (rc == -ENOENT) {
+		m->len = UINT64_MAX - fu;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	m->len = k - fu;
+	return 0;
+}
+
+static int nunits_add(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, int64_t delta)
+{
+	struct dxl_inode *in;
+	int rc = dxl_inode_write(fs, tx, ino, &in);
+
+	if (rc)
+		return rc;
+	in->nunits += (uint64_t)delta;
+	return 0;
+}
+
+int dxl_ext_insert(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu, uint64_t phys,
+		   uint64_t len, uint32_t flags)
+{
+	struct dxl_broot root;
+	struct dxl_extent e;
+	uint64_t k, total = len;
+	int rc;
+
+	dxl_inode_broot(ino, &root);
+	/* Grow the left neighbour when the new run continues it on disk too:
+	 * sequential writes then stay one extent. */
+	if (fu > 0 && ext_get(fs, tx, &root, fu - 1, DXL_BT_LE, &k, &e) == 0 && k + e.len == fu &&
+	    e.phys + e.len == phys && e.flags == flags && (uint64_t)e.len + len <= EXT_MAX_LEN) {
+		e.len += (uint32_t)len;
+		rc = dxl_bt_update(fs, tx, &root, k, &e, sizeof(e));
+		if (rc)
+			return rc;
+		len = 0;
+	}
+	while (len) {
+		uint64_t n = DXL_MIN(len, EXT_MAX_LEN);
+		e.phys = phys;
+		e.len = (uint32_t)n;
+		e.flags = flags;
+		rc = dxl_bt_insert(fs, tx, &root, fu, &e, sizeof(e));
+		if (rc)
+			return rc == -EEXIST ? dxl_err(EUCLEAN, "inode %llu: extent at unit %llu already mapped",
+						      (unsigned long long)ino, (unsigned long long)fu)
+					     : rc;
+		fu += n;
+		phys += n;
+		len -= n;
+	}
+	return nunits_add(fs, tx, ino, (int64_t)total);
+}
+
+/* Drop the file's reference to [phys, phys+len). */
+static int drop_units(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t phys, uint64_t len, uint32_t flags)
+{
+	if (flags & DXL_EXT_SHARED)
+		return dxl_refc_dec(fs, tx, phys, len);
+	return dxl_unit_free(fs, tx, phys, len);
+}
+
+int dxl_ext_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu, uint64_t len)
+{
+	struct dxl_broot root;
+	uint64_t end = (len > UINT64_MAX - fu) ? UINT64_MAX : fu + len;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	dxl_inode_broot(ino, &root);
+	/* From the end backwards, so that a call cut short by a full
+	 * transaction is resumed by calling again with the same range. */
+	for (;;) {
+		struct dxl_extent e, keep;
+		uint64_t k, ke, lo, hi;
+
+		if (dxl_tx_full(tx))
+			return -EAGAIN;
+		rc = ext_get(fs, tx, &root, end - 1, DXL_BT_LE, &k, &e);
+		if (rc == -ENOENT)
+			return 0;
+		if (rc)
+			return rc;
+		ke = k + e.len;
+		if (ke <= fu)
+			return 0;
+		lo = DXL_MAX(k, fu);
+		hi = DXL_MIN(ke, end);
+
+		if (hi < ke) { /* keep the tail [hi, ke) as its own extent */
+			keep = e;
+			keep.phys = e.phys + (hi - k);
+			keep.len = (uint32_t)(ke - hi);
+			rc = dxl_bt_insert(fs, tx, &root, hi, &keep, sizeof(keep));
+			if (rc)
+				return rc;
+		}
+		if (lo > k) { /* keep the head [k, lo) under the same key */
+			keep = e;
+			keep.len = (uint32_t)(lo - k);
+			rc = dxl_bt_update(fs, tx, &root, k, &keep, sizeof(keep));
+		} else {
+			rc = dxl_bt_delete(fs, tx, &root, k);
+		}
+		if (rc)
+			return rc;
+		rc = drop_units(fs, tx, e.phys + (lo - k), hi - lo, e.flags);
+		if (rc)
+			return rc;
+		rc = nunits_add(fs, tx, ino, -(int64_t)(hi - lo));
+		if (rc)
+			return rc;
+		if (lo == fu)
+			return 0;
+		end = lo;
+	}
+}

@@ -1,0 +1,916 @@
+/*
+ * Files: open/close, read/write, truncate, fallocate, reflink, sync.
+ *
+ * Invariant that keeps sparse files and truncation simple: every byte of
+ * an allocated unit that lies beyond EOF is zero.  Units are zeroed when
+ * allocated (as DAX file systems must: a mapping sees the media), and
+ * truncate/punch zero the part of a unit they cut.
+ *
+ * Data is written straight into the pool with non-temporal stores; a
+ * write that only overwrites private, allocated units needs no
+ * transaction at all, which is what makes small writes cheaper than a
+ * system call.  Data that a transaction maps is drained before the
+ * transaction commits (ordered mode), so a crash never exposes a unit's
+ * previous contents.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+#define DXL_MAX_FILE (1ull << 62)
+
+static int file_ok(dxl_file *f)
+{
+	if (!f || !f->pool)
+		return dxl_err(EBADF, "bad file handle");
+	return 0;
+}
+
+static int writable(const dxl_file *f)
+{
+	return (f->flags & O_ACCMODE) != O_RDONLY;
+}
+
+static uint64_t units_up(struct dxl_fs *fs, uint64_t bytes)
+{
+	return (bytes >> fs->unit_shift) + ((bytes & (fs->unit - 1)) != 0);
+}
+
+/* Units a byte range [pos, end) touches, starting at pos's unit. */
+static uint64_t units_touched(struct dxl_fs *fs, uint64_t pos, uint64_t end)
+{
+	return ((end - 1) >> fs->unit_shift) - (pos >> fs->unit_shift) + 1;
+}
+
+/* Allocation goal: right after the unit that maps the previous file unit. */
+static uint64_t alloc_goal(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu)
+{
+	struct dxl_map m;
+	if (fu > 0 && dxl_ext_map(fs, tx, ino, fu - 1, &m) == 0 && !m.hole)
+		return m.phys + 1;
+	return fs->dcursor;
+}
+
+static int set_times(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t new_size,
+		     int set_size)
+{
+	struct dxl_inode *in;
+	int rc = dxl_inode_write(fs, tx, ino, &in);
+
+	if (rc)
+		return rc;
+	if (set_size)
+		in->size = new_size;
+	in->mtime_ns = in->ctime_ns = dxl_now_ns();
+	return 0;
+}
+
+/*
+ * Give the units from fu on private copies if they are shared.  m is fu's
+ * mapping (not a hole).  On return *phys and *n describe units the caller may write in
+ * place (at least one).
+ */
+static int cow_units(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu, uint64_t want,
+		   const struct dxl_map *m, uint64_t *phys, uint64_t *n)
+{
+	uint64_t count, run, np, got;
+	int rc;
+
+	want = DXL_MIN(want, m->len);
+	if (!(m->flags & DXL_EXT_SHARED)) {
+		*phys = m->phys;
+		*n = want;
+		return 0;
+	}
+	rc = dxl_refc_get(fs, tx, m->phys, &count, &run);
+	if (rc)
+		return rc;
+	want = DXL_MIN(want, DXL_MAX(run, 1));
+	if (count <= 1) {
+		*phys = m->phys;
+		*n = want;
+		return 0;
+	}
+	rc = dxl_unit_alloc(fs, tx, fs->dcursor, want, &np, &got);
+	if (rc)
+		return rc;
+	dxl_pmem_memcpy(&fs->pm, dxl_unit_ptr(fs, np), dxl_unit_ptr(fs, m->phys), got << fs->unit_shift);
+	rc = dxl_ext_remove(fs, tx, ino, fu, got);
+	if (rc == 0)
+		rc = dxl_ext_insert(fs, tx, ino, fu, np, got, 0);
+	if (rc)
+		return rc == -EAGAIN ? dxl_err(E2BIG, "transaction full while unsharing") : rc;
+	*phys = np;
+	*n = got;
+	return 0;
+}
+
+/* Allocate zeroed units for the hole at fu (m describes it), at most want. */
+static int fill_hole(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu, uint64_t want,
+		     const struct dxl_map *m, uint64_t *phys, uint64_t *n)
+{
+	uint64_t np, got;
+	int rc;
+
+	want = DXL_MIN(want, m->len);
+	rc = dxl_unit_alloc(fs, tx, alloc_goal(fs, tx, ino, fu), want, &np, &got);
+	if (rc)
+		return rc;
+	rc = dxl_ext_insert(fs, tx, ino, fu, np, got, 0);
+	if (rc)
+		return rc;
+	*phys = np;
+	*n = got;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ open */
+
+static int path_is_root(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return *path == '\0';
+}
+
+static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size);
+
+int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file **out)
+{
+	struct dxl_fs *fs;
+	const struct dxl_inode *in;
+	dxl_file *f;
+	uint64_t ino = 0;
+	int rc, created = 0;
+	int wr = (flags & O_ACCMODE) != O_RDONLY;
+
+	dxl_err_clear();
+	if (!pool || !path || !out)
+		return dxl_err(EINVAL, "open: bad argument");
+	*out = NULL;
+	if ((flags & O_ACCMODE) == O_ACCMODE)
+		return dxl_err(EINVAL, "open %s: bad access mode", path);
+	fs = &pool->fs;
+	if (wr && fs->rdonly)
+		return dxl_err(EROFS, "open %s: pool is open read-only", path);
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return dxl_err(ENOMEM, "open %s: out of memory", path);
+	rc = dxl_fs_lock(fs);
+	if (rc) {
+		free(f);
+		return rc;
+	}
+	if ((flags & O_CREAT) && !path_is_root(path)) {
+		uint64_t dir;
+		const char *name;
+		size_t nlen;
+		uint32_t type;
+
+		rc = dxl_namei_parent(fs, NULL, path, &dir, &name, &nlen);
+		if (rc)
+			goto out;
+		rc = dxl_dir_lookup(fs, NULL, dir, name, nlen, &ino, &type);
+		if (rc == 0 && (flags & O_EXCL)) {
+			rc = dxl_err(EEXIST, "open %s: file exists", path);
+			goto out;
+		}
+		if (rc == 0 && type == DT_LNK)
+			rc = dxl_namei(fs, NULL, path, 1, &ino);
+		if (rc == -ENOENT && ino == 0) {
+			struct dxl_tx *tx;
+			struct dxl_inode *nin, *din;
+
+			if (fs->rdonly) {
+				rc = dxl_err(EROFS, "open %s: pool is open read-only", path);
+				goto out;
+			}
+			dxl_err_clear();
+			tx = dxl_tx_begin(&fs->j);
+			rc = dxl_inode_alloc(fs, tx, S_IFREG | (mode & 07777), (uint32_t)geteuid(),
+					     (uint32_t)getegid(), dir, &nin);
+			if (rc == 0) {
+				nin->nlink = 1;
+				ino = nin->ino;
+				rc = dxl_dir_add(fs, tx, dir, name, nlen, ino, DT_REG);
+			}
+			if (rc == 0)
+				rc = dxl_inode_write(fs, tx, dir, &din);
+			if (rc == 0) {
+				din->mtime_ns = din->ctime_ns = dxl_now_ns();
+				rc = dxl_tx_commit(tx);
+			} else {
+				dxl_tx_abort(tx);
+			}
+			created = rc == 0;
+		}
+		if (rc)
+			goto out;
+	} else {
+		rc = dxl_namei(fs, NULL, path, 1, &ino);
+		if (rc)
+			goto out;
+	}
+	rc = dxl_inode_read(fs, NULL, ino, &in);
+	if (rc)
+		goto out;
+	if (S_ISDIR(in->mode)) {
+		rc = dxl_err(EISDIR, "open %s: is a directory (use dxl_opendir)", path);
+		goto out;
+	}
+	if (!S_ISREG(in->mode)) {
+		rc = dxl_err(EINVAL, "open %s: not a regular file", path);
+		goto out;
+	}
+	if ((flags & O_TRUNC) && wr && !created && in->size > 0) {
+		rc = do_truncate(fs, ino, 0);
+		if (rc)
+			goto out;
+	}
+	rc = dxl_inode_open_get(fs, ino);
+	if (rc)
+		goto out;
+	f->pool = pool;
+	f->ino = ino;
+	f->flags = flags;
+	*out = f;
+out:
+	dxl_fs_unlock(fs);
+	if (rc)
+		free(f);
+	return rc;
+}
+
+/* Write back the lazily kept mtime (lazytime: data writes that change no
+ * metadata do not pay for a transaction; the time lands at close/fsync). */
+static int flush_times(struct dxl_fs *fs, dxl_file *f)
+{
+	struct dxl_inode *in;
+	struct dxl_tx *tx;
+	int rc;
+
+	if (!f->pending_mtime)
+		return 0;
+	tx = dxl_tx_begin(&fs->j);
+	rc = dxl_inode_write(fs, tx, f->ino, &in);
+	if (rc) {
+		dxl_tx_abort(tx);
+		return rc;
+	}
+	if (f->pending_mtime > in->mtime_ns)
+		in->mtime_ns = in->ctime_ns = f->pending_mtime;
+	rc = dxl_tx_commit(tx);
+	if (rc == 0)
+		f->pending_mtime = 0;
+	return rc;
+}
+
+int dxl_close(dxl_file *f)
+{
+	struct dxl_fs *fs;
+	int rc, rc2;
+
+	dxl_err_clear();
+	if (!f)
+		return 0;
+	if (!f->pool) {
+		free(f);
+		return dxl_err(EBADF, "close: bad file handle");
+	}
+	fs = &f->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc) {
+		free(f);
+		return rc;
+	}
+	rc = fs->rdonly ? 0 : flush_times(fs, f);
+	dxl_inode_open_put(fs, f->ino);
+	rc2 = dxl_inode_reap(fs, f->ino);
+	dxl_fs_unlock(fs);
+	free(f);
+	return rc ? rc : rc2;
+}
+
+/* ------------------------------------------------------------------ read */
+
+ssize_t dxl_pread(dxl_file *f, void *buf, size_t len, uint64_t off)
+{
+	struct dxl_fs *fs;
+	const struct dxl_inode *in;
+	uint8_t *dst = buf;
+	uint64_t pos, end;
+	int rc = file_ok(f);
+
+	if (rc)
+		return rc;
+	if ((f->flags & O_ACCMODE) == O_WRONLY)
+		return dxl_err(EBADF, "read: file not open for reading");
+	if (len > SSIZE_MAX || (len && !buf))
+		return dxl_err(EINVAL, "read: bad buffer or length");
+	if (len == 0 || off >= DXL_MAX_FILE)
+		return 0;
+	fs = &f->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	rc = dxl_inode_read(fs, NULL, f->ino, &in);
+	if (rc)
+		goto out;
+	if (off >= in->size) {
+		dxl_fs_unlock(fs);
+		return 0;
+	}
+	end = off + DXL_MIN((uint64_t)len, in->size - off);
+	for (pos = off; pos < end;) {
+		struct dxl_map m;
+		uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1), n;
+
+		rc = dxl_ext_map(fs, NULL, f->ino, fu, &m);
+		if (rc)
+			goto out;
+		n = (m.len > (end >> fs->unit_shift) ? end - pos
+						     : DXL_MIN(end - pos, (m.len << fs->unit_shift) - uoff));
+		if (m.hole)
+			memset(dst + (pos - off), 0, n);
+		else
+			memcpy(dst + (pos - off), dxl_unit_ptr(fs, m.phys) + uoff, n);
+		pos += n;
+	}
+	dxl_fs_unlock(fs);
+	return (ssize_t)(end - off);
+out:
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ write */
+
+/* Bytes from pos to the end of a run of n units starting at pos's unit. */
+static uint64_t run_bytes(struct dxl_fs *fs, uint64_t pos, uint64_t n, uint64_t end)
+{
+	uint64_t run_end = ((pos >> fs->unit_shift) + n) << fs->unit_shift;
+	if (n > (DXL_MAX_FILE >> fs->unit_shift) || run_end < pos)
+		return end - pos;
+	return DXL_MIN(run_end, end) - pos;
+}
+
+/* Copy into units that are private and mapped, as far as that goes;
+ * returns the bytes written. */
+static uint64_t write_direct(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint64_t pos,
+			     uint64_t end, int *rc)
+{
+	uint64_t start = pos;
+
+	while (pos < end) {
+		struct dxl_map m;
+		uint64_t n;
+
+		*rc = dxl_ext_map(fs, NULL, ino, pos >> fs->unit_shift, &m);
+		if (*rc || m.hole || (m.flags & DXL_EXT_SHARED))
+			break;
+		n = run_bytes(fs, pos, m.len, end);
+		dxl_pmem_memcpy(&fs->pm, dxl_unit_ptr(fs, m.phys) + (pos & (fs->unit - 1)),
+				src + (pos - start), n);
+		pos += n;
+	}
+	return pos - start;
+}
+
+/* Write [pos, end) from src in transactions, allocating and unsharing. */
+static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint64_t pos, uint64_t end)
+{
+	const uint8_t *base = src - pos;
+	int rc = 0;
+
+	while (pos < end) {
+		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
+		const struct dxl_inode *in;
+
+		while (pos < end && !dxl_tx_full(tx)) {
+			uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1);
+			uint64_t want = units_touched(fs, pos, end), phys, n, bytes;
+			struct dxl_map m;
+
+			rc = dxl_ext_map(fs, tx, ino, fu, &m);
+			if (rc)
+				break;
+			if (m.hole) {
+				rc = fill_hole(fs, tx, ino, fu, want, &m, &phys, &n);
+				if (rc)
+					break;
+				bytes = run_bytes(fs, pos, n, end);
+				/* zero what the write leaves of the new units */
+				if (uoff)
+					dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys), 0, uoff);
+				if ((uoff + bytes) & (fs->unit - 1))
+					dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys) + uoff + bytes, 0,
+							(n << fs->unit_shift) - uoff - bytes);
+			} else {
+				rc = cow_units(fs, tx, ino, fu, want, &m, &phys, &n);
+				if (rc)
+					break;
+				bytes = run_bytes(fs, pos, n, end);
+			}
+			dxl_pmem_memcpy(&fs->pm, dxl_unit_ptr(fs, phys) + uoff, base + pos, bytes);
+			pos += bytes;
+		}
+		if (rc == 0)
+			rc = dxl_inode_read(fs, tx, ino, &in);
+		if (rc == 0)
+			rc = set_times(fs, tx, ino, DXL_MAX(in->size, pos), pos > in->size);
+		if (rc) {
+			/* units written but not mapped are simply still free */
+			dxl_tx_abort(tx);
+			return rc;
+		}
+		dxl_pmem_drain(&fs->pm); /* data before the metadata that maps it */
+		rc = dxl_tx_commit(tx);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
+{
+	struct dxl_fs *fs;
+	const struct dxl_inode *in;
+	uint64_t end, done;
+	int rc = file_ok(f);
+
+	if (rc)
+		return rc;
+	if (!writable(f))
+		return dxl_err(EBADF, "write: file not open for writing");
+	if (len > SSIZE_MAX || (len && !buf))
+		return dxl_err(EINVAL, "write: bad buffer or length");
+	fs = &f->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	rc = dxl_inode_read(fs, NULL, f->ino, &in);
+	if (rc)
+		goto out;
+	if (f->flags & O_APPEND)
+		off = in->size;
+	if (off > DXL_MAX_FILE || len > DXL_MAX_FILE - off) {
+		rc = dxl_err(EFBIG, "write at %llu+%zu: beyond the largest file size",
+			     (unsigned long long)off, len);
+		goto out;
+	}
+	if (len == 0)
+		goto out;
+	end = off + len;
+	done = 0;
+	if (end <= in->size) {
+		done = write_direct(fs, f->ino, buf, off, end, &rc);
+		if (rc)
+			goto out;
+	}
+	if (off + done < end)
+		rc = write_slow(fs, f->ino, (const uint8_t *)buf + done, off + done, end);
+	else {
+		dxl_pmem_drain(&fs->pm);
+		f->pending_mtime = dxl_now_ns();
+	}
+out:
+	dxl_fs_unlock(fs);
+	return rc ? rc : (ssize_t)len;
+}
+
+/* ------------------------------------------------------------------ truncate */
+
+/* Zero [from, to) of file unit fu, which must lie in one unit; unshares first. */
+static int zero_in_unit(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu,
+			uint64_t from, uint64_t to)
+{
+	struct dxl_map m;
+	uint64_t phys, n;
+	int rc;
+
+	if (from >= to)
+		return 0;
+	rc = dxl_ext_map(fs, tx, ino, fu, &m);
+	if (rc || m.hole)
+		return rc;
+	rc = cow_units(fs, tx, ino, fu, 1, &m, &phys, &n);
+	if (rc)
+		return rc;
+	dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys) + from, 0, to - from);
+	return 0;
+}
+
+/* Unmap whole units [fu, fu+n) in as many transactions as it takes. */
+static int remove_units(struct dxl_fs *fs, uint64_t ino, uint64_t fu, uint64_t n)
+{
+	int rc;
+
+	do {
+		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
+		int crc;
+		rc = dxl_ext_remove(fs, tx, ino, fu, n);
+		if (rc && rc != -EAGAIN) {
+			dxl_tx_abort(tx);
+			return rc;
+		}
+		crc = dxl_tx_commit(tx);
+		if (crc)
+			return crc;
+	} while (rc == -EAGAIN);
+	return 0;
+}
+
+static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size)
+{
+	const struct dxl_inode *in;
+	struct dxl_tx *tx;
+	int rc;
+
+	if (size > DXL_MAX_FILE)
+		return dxl_err(EFBIG, "truncate to %llu: beyond the largest file size",
+			       (unsigned long long)size);
+	rc = dxl_inode_read(fs, NULL, ino, &in);
+	if (rc)
+		return rc;
+	if (!S_ISREG(in->mode))
+		return dxl_err(S_ISDIR(in->mode) ? EISDIR : EINVAL, "truncate: not a regular file");
+	if (size == in->size)
+		return 0;
+	tx = dxl_tx_begin(&fs->j);
+	rc = 0;
+	if (size < in->size && (size & (fs->unit - 1)))
+		rc = zero_in_unit(fs, tx, ino, size >> fs->unit_shift, size & (fs->unit - 1), fs->unit);
+	if (rc == 0)
+		rc = set_times(fs, tx, ino, size, 1);
+	if (rc) {
+		dxl_tx_abort(tx);
+		return rc;
+	}
+	dxl_pmem_drain(&fs->pm);
+	rc = dxl_tx_commit(tx);
+	if (rc)
+		return rc;
+	/* Units past the new EOF go after the size is durable: a crash in
+	 * between leaves them allocated past EOF, which is legal (as after
+	 * fallocate KEEP_SIZE), never a file that lost data it still shows. */
+	return remove_units(fs, ino, units_up(fs, size), UINT64_MAX >> fs->unit_shift);
+}
+
+int dxl_ftruncate(dxl_file *f, uint64_t size)
+{
+	struct dxl_fs *fs;
+	int rc = file_ok(f);
+
+	if (rc)
+		return rc;
+	if (!writable(f))
+		return dxl_err(EBADF, "truncate: file not open for writing");
+	fs = &f->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	rc = do_truncate(fs, f->ino, size);
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
+int dxl_truncate(dxl_pool *pool, const char *path, uint64_t size)
+{
+	struct dxl_fs *fs;
+	uint64_t ino;
+	int rc;
+
+	dxl_err_clear();
+	if (!pool || !path)
+		return dxl_err(EINVAL, "truncate: bad argument");
+	fs = &pool->fs;
+	if (fs->rdonly)
+		return dxl_err(EROFS, "truncate %s: pool is open read-only", path);
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	rc = dxl_namei(fs, NULL, path, 1, &ino);
+	if (rc == 0)
+		rc = do_truncate(fs, ino, size);
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ fallocate */
+
+/* Allocate (mode 0/KEEP_SIZE) or zero (ZERO_RANGE) [off, end). */
+static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, int zero,
+		       int keep_size)
+{
+	uint64_t pos = off;
+	int rc = 0;
+
+	while (pos < end) {
+		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
+		const struct dxl_inode *in;
+
+		while (pos < end && !dxl_tx_full(tx)) {
+			uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1);
+			uint64_t want = units_touched(fs, pos, end), phys, n, bytes;
+			struct dxl_map m;
+
+			rc = dxl_ext_map(fs, tx, ino, fu, &m);
+			if (rc)
+				break;
+			if (m.hole) {
+				rc = fill_hole(fs, tx, ino, fu, want, &m, &phys, &n);
+				if (rc)
+					break;
+				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys), 0, n << fs->unit_shift);
+				bytes = run_bytes(fs, pos, n, end);
+			} else if (zero) {
+				rc = cow_units(fs, tx, ino, fu, want, &m, &phys, &n);
+				if (rc)
+					break;
+				bytes = run_bytes(fs, pos, n, end);
+				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys) + uoff, 0, bytes);
+			} else {
+				bytes = run_bytes(fs, pos, m.len, end);
+			}
+			pos += bytes;
+		}
+		if (rc == 0)
+			rc = dxl_inode_read(fs, tx, ino, &in);
+		if (rc == 0 && (!keep_size || zero))
+			rc = set_times(fs, tx, ino, (!keep_size && pos > in->size) ? pos : in->size, 1);
+		if (rc) {
+			dxl_tx_abort(tx);
+			return rc;
+		}
+		dxl_pmem_drain(&fs->pm);
+		rc = dxl_tx_commit(tx);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int punch_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end)
+{
+	uint64_t first = units_up(fs, off), last = end >> fs->unit_shift; /* whole units [first, last) */
+	uint64_t umask = fs->unit - 1;
+	struct dxl_tx *tx = dxl_tx_begin(&fs->j);
+	int rc = 0;
+
+	if ((off >> fs->unit_shift) == ((end - 1) >> fs->unit_shift)) {
+		/* inside one unit */
+		if ((off & umask) || (end & umask))
+			rc = zero_in_unit(fs, tx, ino, off >> fs->unit_shift, off & umask,
+					  (end & umask) ? (end & umask) : fs->unit);
+		else
+			first = off >> fs->unit_shift, last = first + 1;
+	} else {
+		if (off & umask)
+			rc = zero_in_unit(fs, tx, ino, off >> fs->unit_shift, off & umask, fs->unit);
+		if (rc == 0 && (end & umask))
+			rc = zero_in_unit(fs, tx, ino, end >> fs->unit_shift, 0, end & umask);
+	}
+	if (rc == 0)
+		rc = set_times(fs, tx, ino, 0, 0);
+	if (rc) {
+		dxl_tx_abort(tx);
+		return rc;
+	}
+	dxl_pmem_drain(&fs->pm);
+	rc = dxl_tx_commit(tx);
+	if (rc == 0 && last > first)
+		rc = remove_units(fs, ino, first, last - first);
+	return rc;
+}
+
+int dxl_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
+{
+	struct dxl_fs *fs;
+	int keep = !!(mode & FALLOC_FL_KEEP_SIZE);
+	int rc = file_ok(f);
+
+	if (rc)
+		return rc;
+	if (!writable(f))
+		return dxl_err(EBADF, "fallocate: file not open for writing");
+	if (len == 0)
+		return dxl_err(EINVAL, "fallocate: zero length");
+	if (off > DXL_MAX_FILE || len > DXL_MAX_FILE - off)
+		return dxl_err(EFBIG, "fallocate %llu+%llu: beyond the largest file size",
+			       (unsigned long long)off, (unsigned long long)len);
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
+		return dxl_err(EOPNOTSUPP, "fallocate: mode %#x is not supported", mode);
+	if ((mode & FALLOC_FL_PUNCH_HOLE) && (!keep || (mode & FALLOC_FL_ZERO_RANGE)))
+		return dxl_err(EOPNOTSUPP, "fallocate: punching a hole needs KEEP_SIZE, and nothing else");
+	fs = &f->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	if (mode & FALLOC_FL_PUNCH_HOLE)
+		rc = punch_range(fs, f->ino, off, off + len);
+	else
+		rc = alloc_range(fs, f->ino, off, off + len, !!(mode & FALLOC_FL_ZERO_RANGE), keep);
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ reflink */
+
+/* Mark the extent record holding file unit fu as (possibly) shared. */
+static int mark_shared(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu)
+{
+	struct dxl_broot root;
+	struct dxl_extent e;
+	uint64_t k;
+	uint32_t vlen = sizeof(e);
+	int rc;
+
+	dxl_inode_broot(ino, &root);
+	rc = dxl_bt_lookup(fs, tx, &root, fu, DXL_BT_LE, &k, &e, &vlen);
+	if (rc)
+		return rc;
+	if (e.flags & DXL_EXT_SHARED)
+		return 0;
+	e.flags |= DXL_EXT_SHARED;
+	return dxl_bt_update(fs, tx, &root, k, &e, sizeof(e));
+}
+
+static int share_range(struct dxl_fs *fs, uint64_t sino, uint64_t sfu, uint64_t dino, uint64_t dfu,
+		       uint64_t ulen, uint64_t new_dsize)
+{
+	uint64_t pos = 0;
+	int rc = 0;
+
+	while (pos < ulen || rc) {
+		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
+		const struct dxl_inode *in;
+
+		while (pos < ulen && !dxl_tx_full(tx)) {
+			struct dxl_map m;
+			uint64_t n;
+
+			rc = dxl_ext_map(fs, tx, sino, sfu + pos, &m);
+			if (rc)
+				break;
+			n = DXL_MIN(m.len, ulen - pos);
+			if (!m.hole) {
+				rc = mark_shared(fs, tx, sino, sfu + pos);
+				if (rc == 0)
+					rc = dxl_refc_inc(fs, tx, m.phys, n);
+				if (rc == 0)
+					rc = dxl_ext_insert(fs, tx, dino, dfu + pos, m.phys, n, DXL_EXT_SHARED);
+				if (rc)
+					break;
+			}
+			pos += n;
+		}
+		if (rc == 0)
+			rc = dxl_inode_read(fs, tx, dino, &in);
+		if (rc == 0)
+			rc = set_times(fs, tx, dino, DXL_MAX(in->size, new_dsize), pos == ulen);
+		if (rc) {
+			dxl_tx_abort(tx);
+			return rc;
+		}
+		rc = dxl_tx_commit(tx);
+		if (rc)
+			return rc;
+		if (pos == ulen)
+			break;
+	}
+	return 0;
+}
+
+int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off, uint64_t len)
+{
+	struct dxl_fs *fs;
+	const struct dxl_inode *sin, *din;
+	uint64_t ssize, ulen, umask;
+	int rc;
+
+	dxl_err_clear();
+	if ((rc = file_ok(src)) || (rc = file_ok(dst)))
+		return rc;
+	if (src->pool != dst->pool)
+		return dxl_err(EXDEV, "reflink: files are in different pools");
+	if ((src->flags & O_ACCMODE) == O_WRONLY || !writable(dst))
+		return dxl_err(EBADF, "reflink: source must be readable and destination writable");
+	fs = &src->pool->fs;
+	umask = fs->unit - 1;
+	if ((src_off & umask) || (dst_off & umask))
+		return dxl_err(EINVAL, "reflink: offsets must be multiples of the %llu-byte unit",
+			       (unsigned long long)fs->unit);
+	if (src_off > DXL_MAX_FILE || dst_off > DXL_MAX_FILE || len > DXL_MAX_FILE)
+		return dxl_err(EFBIG, "reflink: range beyond the largest file size");
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	rc = dxl_inode_read(fs, NULL, src->ino, &sin);
+	if (rc == 0)
+		rc = dxl_inode_read(fs, NULL, dst->ino, &din);
+	if (rc)
+		goto out;
+	ssize = sin->size;
+	if (src_off > ssize) {
+		rc = dxl_err(EINVAL, "reflink: source offset %llu is past its end (%llu)",
+			     (unsigned long long)src_off, (unsigned long long)ssize);
+		goto out;
+	}
+	if (len == 0 || len > ssize - src_off)
+		len = ssize - src_off; /* as FICLONERANGE: 0 or past EOF means "to EOF" */
+	if (len == 0)
+		goto out;
+	if ((len & umask) && src_off + len != ssize) {
+		rc = dxl_err(EINVAL, "reflink: length must be a multiple of the unit unless it ends at EOF");
+		goto out;
+	}
+	if ((len & umask) && dst_off + len < din->size) {
+		rc = dxl_err(EINVAL, "reflink: a partial last unit can only land at or past the destination's end");
+		goto out;
+	}
+	if (dst_off > DXL_MAX_FILE - len) {
+		rc = dxl_err(EFBIG, "reflink: destination range beyond the largest file size");
+		goto out;
+	}
+	ulen = units_up(fs, len);
+	if (src->ino == dst->ino && src_off < dst_off + (ulen << fs->unit_shift) &&
+	    dst_off < src_off + (ulen << fs->unit_shift)) {
+		rc = dxl_err(EINVAL, "reflink: source and destination ranges overlap");
+		goto out;
+	}
+	rc = remove_units(fs, dst->ino, dst_off >> fs->unit_shift, ulen);
+	if (rc == 0)
+		rc = share_range(fs, src->ino, src_off >> fs->unit_shift, dst->ino,
+				 dst_off >> fs->unit_shift, ulen, dst_off + len);
+out:
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ sync, stat */
+
+static int do_sync(dxl_file *f)
+{
+	struct dxl_fs *fs;
+	int rc = file_ok(f);
+
+	if (rc)
+		return rc;
+	fs = &f->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	if (!fs->rdonly)
+		rc = flush_times(fs, f);
+	dxl_pmem_drain(&fs->pm);
+	if (rc == 0)
+		rc = dxl_pmem_sync(&fs->pm, 0, fs->pm.size);
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
+int dxl_fsync(dxl_file *f)
+{
+	dxl_err_clear();
+	return do_sync(f);
+}
+
+int dxl_fdatasync(dxl_file *f)
+{
+	dxl_err_clear();
+	return do_sync(f);
+}
+
+int dxl_fstat(dxl_file *f, struct dxl_stat *st)
+{
+	struct dxl_fs *fs;
+	const struct dxl_inode *in;
+	int rc = file_ok(f);
+
+	if (rc)
+		return rc;
+	if (!st)
+		return dxl_err(EINVAL, "fstat: no stat buffer");
+	fs = &f->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	rc = dxl_inode_read(fs, NULL, f->ino, &in);
+	if (rc == 0) {
+		dxl_inode_to_stat(fs, in, st);
+		if (f->pending_mtime > in->mtime_ns) {
+			st->mtime.tv_sec = (time_t)(f->pending_mtime / 1000000000LL);
+			st->mtime.tv_nsec = (long)(f->pending_mtime % 1000000000LL);
+			st->ctime = st->mtime;
+		}
+	}
+	dxl_fs_unlock(fs);
+	return rc;
+}

@@ -1,0 +1,368 @@
+/*
+ * Pools: mkfs, open and close, the metadata lock, statfs and tunables.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+static uint64_t backup_sb_off(uint64_t pool_size)
+{
+	return pool_size - DXL_BLOCK_SIZE;
+}
+
+static void write_backup_sb(struct dxl_fs *fs)
+{
+	struct dxl_sb copy;
+	uint8_t *dst = fs->pm.base + backup_sb_off(fs->sb->pool_size);
+
+	memcpy(&copy, fs->sb, sizeof(copy));
+	/* the backup keeps geometry and tunables; live fields are rebuilt by fsck */
+	copy.free_units = copy.data_units;
+	copy.free_meta = copy.meta_blocks - 2;
+	copy.inodes = 1;
+	copy.orphan_head = 0;
+	dxl_sb_set_crc(&copy);
+	dxl_pmem_memcpy(&fs->pm, dst, &copy, sizeof(copy));
+	dxl_pmem_drain(&fs->pm);
+}
+
+/* Zero a metadata area cheaply: a hole in a regular file, stores elsewhere. */
+static void zero_area(struct dxl_pmem *pm, uint64_t off, uint64_t len)
+{
+	if (pm->backend != DXL_BACKEND_DEVDAX &&
+	    fallocate(pm->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+		return;
+	dxl_pmem_memset(pm, pm->base + off, 0, len);
+}
+
+static void set_bit(uint8_t *bitmap, uint64_t i)
+{
+	bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts)
+{
+	struct dxl_mkfs_opts def = { 0 };
+	struct dxl_pmem pm;
+	struct dxl_geom_req req;
+	struct dxl_sb sb;
+	struct dxl_inode *root;
+	uint8_t *blk;
+	struct stat st;
+	int rc, existed;
+
+	dxl_err_clear();
+	if (!path || !*path)
+		return dxl_err(EINVAL, "mkfs: no pool path given");
+	if (!opts)
+		opts = &def;
+	existed = stat(path, &st) == 0;
+	if (!existed && opts->size == 0)
+		return dxl_err(EINVAL, "mkfs %s: the file does not exist; give a size", path);
+	rc = dxl_pmem_open(path, opts->size, DXL_PMEM_CREATE, &pm);
+	if (rc)
+		return rc;
+	if (!(opts->flags & DXL_MKFS_FORCE) && pm.size >= sizeof(struct dxl_sb) &&
+	    ((const struct dxl_sb *)pm.base)->magic == DXL_SB_MAGIC) {
+		dxl_pmem_close(&pm);
+		return dxl_err(EEXIST, "mkfs %s: already holds a daxlease pool (force to overwrite)", path);
+	}
+	req.size = pm.size;
+	req.unit = opts->unit ? opts->unit : DXL_MAX(pm.align, DXL_BLOCK_SIZE);
+	req.journal_size = opts->journal_size;
+	req.meta_size = opts->meta_size;
+	if (req.unit < pm.align) {
+		dxl_pmem_close(&pm);
+		return dxl_err(EINVAL, "mkfs %s: unit %llu is below the device's mapping alignment %llu",
+			       path, (unsigned long long)req.unit, (unsigned long long)pm.align);
+	}
+	rc = dxl_sb_layout(&sb, &req);
+	if (rc) {
+		dxl_pmem_close(&pm);
+		return rc;
+	}
+	if (getrandom(sb.uuid, sizeof(sb.uuid), 0) != (ssize_t)sizeof(sb.uuid)) {
+		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || read(fd, sb.uuid, sizeof(sb.uuid)) != (ssize_t)sizeof(sb.uuid)) {
+			if (fd >= 0)
+				close(fd);
+			dxl_pmem_close(&pm);
+			return dxl_err(EIO, "mkfs %s: no randomness for the pool UUID", path);
+		}
+		close(fd);
+	}
+	sb.mkfs_time_ns = dxl_now_ns();
+	if (opts->lease_break_ms)
+		sb.lease_break_ms = opts->lease_break_ms;
+	if (opts->flags & DXL_MKFS_UNBREAKABLE)
+		sb.flags |= DXL_SBF_UNBREAKABLE;
+
+	/* Invalidate the old superblock first: a crash mid-mkfs leaves no pool
+	 * rather than a mix of two. */
+	dxl_pmem_memset(&pm, pm.base, 0, DXL_BLOCK_SIZE);
+	dxl_pmem_drain(&pm);
+	zero_area(&pm, DXL_BLOCK_SIZE, (sb.meta_blk + 2) * DXL_BLOCK_SIZE - DXL_BLOCK_SIZE);
+
+	blk = pm.base + sb.mbitmap_blk * DXL_BLOCK_SIZE;
+	set_bit(blk, 0); /* root inode */
+	set_bit(blk, 1); /* refcount tree root */
+	/* bits past the last metadata block / unit stay set-free: the
+	 * allocator bounds its search by the counts, fsck checks the bits */
+	dxl_pmem_flush(&pm, blk, DXL_BLOCK_SIZE);
+
+	root = (struct dxl_inode *)(pm.base + sb.root_ino * DXL_BLOCK_SIZE);
+	memset(root, 0, DXL_BLOCK_SIZE);
+	root->magic = DXL_INODE_MAGIC;
+	root->ino = sb.root_ino;
+	root->gen = sb.next_gen++;
+	root->mode = S_IFDIR | 0755;
+	root->nlink = 2;
+	root->uid = (uint32_t)geteuid();
+	root->gid = (uint32_t)getegid();
+	root->atime_ns = root->mtime_ns = root->ctime_ns = root->btime_ns = sb.mkfs_time_ns;
+	root->parent = sb.root_ino;
+	dxl_bt_init_root((uint8_t *)root + DXL_INODE_HDR, DXL_INODE_ROOT_CAP, sb.root_ino);
+	dxl_fmt_finalize(&sb, sb.root_ino, root);
+	dxl_pmem_flush(&pm, root, DXL_BLOCK_SIZE);
+
+	blk = pm.base + sb.refc_blk * DXL_BLOCK_SIZE;
+	memset(blk, 0, DXL_BLOCK_SIZE);
+	dxl_bt_init_root(blk, DXL_BLOCK_SIZE, 0);
+	dxl_fmt_finalize(&sb, sb.refc_blk, blk);
+	dxl_pmem_flush(&pm, blk, DXL_BLOCK_SIZE);
+	dxl_pmem_drain(&pm);
+
+	/* backup, then primary: the primary's magic makes it a pool */
+	dxl_sb_set_crc(&sb);
+	{
+		struct dxl_fs tmp = { .pm = pm, .sb = &sb };
+		write_backup_sb(&tmp);
+	}
+	dxl_pmem_memcpy(&pm, pm.base, &sb, sizeof(sb));
+	dxl_pmem_drain(&pm);
+	rc = dxl_pmem_sync(&pm, 0, pm.size);
+	dxl_pmem_close(&pm);
+	return rc;
+}
+
+int dxl_fs_lock(struct dxl_fs *fs)
+{
+	int rc = dxl_rt_lock(fs->rt);
+
+	if (rc <= 0)
+		return rc;
+	/* The previous holder died inside a critical section: whatever it
+	 * committed is replayed, whatever it had not is gone. */
+	rc = dxl_journal_recover(&fs->j, &fs->pm, fs->sb);
+	if (rc) {
+		dxl_rt_unlock(fs->rt);
+		return rc;
+	}
+	dxl_rt_consistent(fs->rt);
+	return 0;
+}
+
+void dxl_fs_unlock(struct dxl_fs *fs)
+{
+	dxl_rt_unlock(fs->rt);
+}
+
+int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
+{
+	struct dxl_tx *tx;
+	int rc, first = 0;
+
+	memset(fs, 0, sizeof(*fs));
+	if (!path || !*path)
+		return dxl_err(EINVAL, "no pool path given");
+	rc = dxl_pmem_open(path, 0, (flags & DXL_FS_RDONLY) ? DXL_PMEM_RDONLY : 0, &fs->pm);
+	if (rc)
+		return rc;
+	fs->sb = (struct dxl_sb *)fs->pm.base;
+	if (fs->pm.size < DXL_BLOCK_SIZE) {
+		rc = dxl_err(EUCLEAN, "%s: %llu bytes is too small to be a pool", path,
+			     (unsigned long long)fs->pm.size);
+		goto fail_pm;
+	}
+	rc = dxl_sb_verify(fs->sb, fs->pm.size);
+	if (rc) {
+		rc = dxl_err(-rc, "%s: %s%s", path, dxl_errmsg(),
+			     rc == -EUCLEAN ? " (run daxlease fsck --repair)" : "");
+		goto fail_pm;
+	}
+	fs->rdonly = !!(flags & DXL_FS_RDONLY);
+	fs->unit_shift = fs->sb->unit_shift;
+	fs->unit = 1ull << fs->unit_shift;
+	fs->data = fs->pm.base + fs->sb->data_off;
+	fs->j.pm = &fs->pm;
+	fs->j.sb = fs->sb;
+	/* preallocate the transaction so dxl_tx_begin never fails later */
+	tx = dxl_tx_begin(&fs->j);
+	if (!tx) {
+		rc = dxl_err(ENOMEM, "%s: out of memory", path);
+		goto fail_pm;
+	}
+	dxl_tx_abort(tx);
+
+	rc = dxl_rt_open(fs->sb->uuid, &fs->rt, &first);
+	if (rc)
+		goto fail_j;
+	rc = dxl_rt_lock(fs->rt);
+	if (rc < 0)
+		goto fail_rt;
+	if (!(flags & DXL_FS_NORECOVER) && (first || rc == 1)) {
+		rc = dxl_journal_recover(&fs->j, &fs->pm, fs->sb);
+		if (rc == 0)
+			rc = dxl_sb_verify(fs->sb, fs->pm.size);
+	} else {
+		rc = 0;
+	}
+	dxl_rt_consistent(fs->rt);
+	dxl_rt_unlock(fs->rt);
+	if (rc)
+		goto fail_rt;
+	/* Alone with the pool: no one can still have an orphan open. */
+	if (first && !fs->rdonly && !(flags & DXL_FS_NORECOVER)) {
+		rc = dxl_fs_lock(fs);
+		if (rc == 0) {
+			rc = dxl_orphans_reap_all(fs);
+			dxl_fs_unlock(fs);
+		}
+		if (rc)
+			goto fail_rt;
+	}
+	return 0;
+fail_rt:
+	dxl_rt_close(fs->rt);
+fail_j:
+	dxl_journal_fini(&fs->j);
+fail_pm:
+	dxl_pmem_close(&fs->pm);
+	return rc;
+}
+
+void dxl_fs_close(struct dxl_fs *fs)
+{
+	dxl_rt_close(fs->rt);
+	dxl_journal_fini(&fs->j);
+	dxl_pmem_sync(&fs->pm, 0, fs->pm.size);
+	dxl_pmem_close(&fs->pm);
+	free(fs->open_tab);
+	fs->open_tab = NULL;
+}
+
+int dxl_pool_open(const char *path, unsigned flags, dxl_pool **out)
+{
+	dxl_pool *pool;
+	int rc;
+
+	dxl_err_clear();
+	if (!out)
+		return dxl_err(EINVAL, "pool open: no place for the handle");
+	*out = NULL;
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return dxl_err(ENOMEM, "pool open: out of memory");
+	rc = dxl_fs_open(&pool->fs, path, (flags & DXL_POOL_RDONLY) ? DXL_FS_RDONLY : 0);
+	if (rc) {
+		free(pool);
+		return rc;
+	}
+	*out = pool;
+	return 0;
+}
+
+int dxl_pool_close(dxl_pool *pool)
+{
+	dxl_err_clear();
+	if (!pool)
+		return 0;
+	dxl_fs_close(&pool->fs);
+	free(pool);
+	return 0;
+}
+
+int dxl_statfs(dxl_pool *pool, struct dxl_statfs *st)
+{
+	struct dxl_fs *fs;
+	int rc;
+
+	dxl_err_clear();
+	if (!pool || !st)
+		return dxl_err(EINVAL, "statfs: bad argument");
+	fs = &pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	memset(st, 0, sizeof(*st));
+	memcpy(st->uuid, fs->sb->uuid, sizeof(st->uuid));
+	st->version = fs->sb->version;
+	st->backend = (uint32_t)fs->pm.backend;
+	st->pool_size = fs->sb->pool_size;
+	st->unit = fs->unit;
+	st->data_units = fs->sb->data_units;
+	st->free_units = fs->sb->free_units;
+	st->meta_blocks = fs->sb->meta_blocks;
+	st->free_meta_blocks = fs->sb->free_meta;
+	st->inodes = fs->sb->inodes;
+	st->journal_size = fs->sb->journal_blocks * DXL_BLOCK_SIZE;
+	st->lease_break_ms = fs->sb->lease_break_ms;
+	st->flags = (fs->sb->flags & DXL_SBF_UNBREAKABLE) ? DXL_MKFS_UNBREAKABLE : 0;
+	st->persist = dxl_pmem_method(&fs->pm);
+	dxl_fs_unlock(fs);
+	return 0;
+}
+
+static int tune(dxl_pool *pool, int which, uint32_t val)
+{
+	struct dxl_fs *fs;
+	struct dxl_tx *tx;
+	struct dxl_sb *sb;
+	int rc;
+
+	dxl_err_clear();
+	if (!pool)
+		return dxl_err(EINVAL, "tune: no pool");
+	fs = &pool->fs;
+	if (fs->rdonly)
+		return dxl_err(EROFS, "tune: pool is open read-only");
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	tx = dxl_tx_begin(&fs->j);
+	sb = dxl_sb_write(tx);
+	if (which == 0)
+		sb->lease_break_ms = val;
+	else if (val)
+		sb->flags |= DXL_SBF_UNBREAKABLE;
+	else
+		sb->flags &= ~DXL_SBF_UNBREAKABLE;
+	rc = dxl_tx_commit(tx);
+	if (rc == 0)
+		write_backup_sb(fs);
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
+int dxl_tune_lease_break(dxl_pool *pool, uint32_t ms)
+{
+	if (ms == 0 || ms > 24u * 3600 * 1000)
+		return dxl_err(EINVAL, "lease break time of %u ms: must be between 1 ms and 24 hours", ms);
+	return tune(pool, 0, ms);
+}
+
+int dxl_tune_unbreakable(dxl_pool *pool, int allow)
+{
+	return tune(pool, 1, allow ? 1 : 0);
+}
+
+void dxl_persist(dxl_pool *pool, const void *addr, size_t len)
+{
+	if (pool && addr && len)
+		dxl_pmem_persist(&pool->fs.pm, addr, len);
+}

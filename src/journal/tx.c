@@ -1,0 +1,294 @@
+/*
+ * Transactions: DRAM shadows of touched blocks, committed as redo records
+ * of the cache lines that changed.  See journal.h for the protocol.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal.h"
+#include "util/util.h"
+
+#define TX_HASH 1024u /* power of two, > 2 * DXL_TX_MAX_BLOCKS */
+#define LINES_PER_BLOCK (DXL_BLOCK_SIZE / DXL_CACHELINE)
+
+struct shadow {
+	uint64_t blk;
+	uint8_t *buf;
+};
+
+struct dxl_tx {
+	struct dxl_journal *j;
+	int active;
+	int overflow;         /* asked for more blocks than fit: commit refuses */
+	uint32_t n;
+	uint32_t limit;       /* blocks that surely fit in the journal */
+	struct shadow sh[DXL_TX_MAX_BLOCKS];
+	int16_t hash[TX_HASH];
+	uint8_t *bufs;        /* DXL_TX_MAX_BLOCKS shadow buffers */
+	uint8_t scratch[DXL_BLOCK_SIZE] __attribute__((aligned(64)));
+};
+
+static uint32_t hash_blk(uint64_t blk)
+{
+	return (uint32_t)((blk * 0x9e3779b97f4a7c15ull) >> 54) & (TX_HASH - 1);
+}
+
+static int find(struct dxl_tx *tx, uint64_t blk)
+{
+	uint32_t h = hash_blk(blk);
+	for (;;) {
+		int16_t i = tx->hash[h];
+		if (i < 0)
+			return -1;
+		if (tx->sh[i].blk == blk)
+			return i;
+		h = (h + 1) & (TX_HASH - 1);
+	}
+}
+
+static uint8_t *pool_blk(struct dxl_journal *j, uint64_t blk)
+{
+	return j->pm->base + (blk << DXL_BLOCK_SHIFT);
+}
+
+static int blk_ok(struct dxl_journal *j, uint64_t blk)
+{
+	return blk < j->sb->pool_size / DXL_BLOCK_SIZE;
+}
+
+/* Journal capacity in blocks a transaction may shadow: each block can at
+ * worst log every line plus one record header per line. */
+static uint32_t tx_limit(const struct dxl_sb *sb)
+{
+	uint64_t room = (sb->journal_blocks - 1) * DXL_BLOCK_SIZE;
+	uint64_t per = DXL_BLOCK_SIZE + LINES_PER_BLOCK * sizeof(struct dxl_jrec);
+	uint64_t n = room / per;
+	return (uint32_t)DXL_MIN(n, DXL_TX_MAX_BLOCKS);
+}
+
+struct dxl_tx *dxl_tx_begin(struct dxl_journal *j)
+{
+	struct dxl_tx *tx = j->tx;
+
+	if (!tx) {
+		tx = calloc(1, sizeof(*tx));
+		if (!tx)
+			return NULL;
+		tx->bufs = aligned_alloc(64, (size_t)DXL_TX_MAX_BLOCKS * DXL_BLOCK_SIZE);
+		if (!tx->bufs) {
+			free(tx);
+			return NULL;
+		}
+		memset(tx->hash, 0xff, sizeof(tx->hash));
+		tx->j = j;
+		j->tx = tx;
+	}
+	tx->active = 1;
+	tx->overflow = 0;
+	tx->n = 0;
+	tx->limit = tx_limit(j->sb);
+	return tx;
+}
+
+const void *dxl_tx_read(struct dxl_tx *tx, uint64_t blk)
+{
+	int i;
+
+	if (!blk_ok(tx->j, blk))
+		return NULL;
+	i = find(tx, blk);
+	return i >= 0 ? tx->sh[i].buf : pool_blk(tx->j, blk);
+}
+
+static void *shadow(struct dxl_tx *tx, uint64_t blk, int zero)
+{
+	uint32_t h;
+	int i = find(tx, blk);
+	uint8_t *buf;
+
+	if (i >= 0) {
+		if (zero)
+			memset(tx->sh[i].buf, 0, DXL_BLOCK_SIZE);
+		return tx->sh[i].buf;
+	}
+	if (!blk_ok(tx->j, blk) || tx->n >= DXL_TX_MAX_BLOCKS) {
+		/* Callers check dxl_tx_full() at safe points; if one still runs
+		 * over, the transaction is refused at commit rather than
+		 * handing out NULL to every caller. */
+		tx->overflow = 1;
+		return tx->scratch;
+	}
+	buf = tx->bufs + (size_t)tx->n * DXL_BLOCK_SIZE;
+	if (zero)
+		memset(buf, 0, DXL_BLOCK_SIZE);
+	else
+		memcpy(buf, pool_blk(tx->j, blk), DXL_BLOCK_SIZE);
+	tx->sh[tx->n].blk = blk;
+	tx->sh[tx->n].buf = buf;
+	for (h = hash_blk(blk); tx->hash[h] >= 0; h = (h + 1) & (TX_HASH - 1))
+		;
+	tx->hash[h] = (int16_t)tx->n;
+	tx->n++;
+	return buf;
+}
+
+void *dxl_tx_write(struct dxl_tx *tx, uint64_t blk)
+{
+	return shadow(tx, blk, 0);
+}
+
+void *dxl_tx_new(struct dxl_tx *tx, uint64_t blk)
+{
+	return shadow(tx, blk, 1);
+}
+
+int dxl_tx_touched(struct dxl_tx *tx, uint64_t blk)
+{
+	return find(tx, blk) >= 0;
+}
+
+int dxl_tx_full(struct dxl_tx *tx)
+{
+	/* leave room for the worst single step after the check: a B+tree
+	 * insert splitting every level plus the inode, bitmaps, superblock */
+	return tx->n + 2 * DXL_NODE_MAX_LEVEL + 8 > tx->limit;
+}
+
+int dxl_tx_nblocks(struct dxl_tx *tx)
+{
+	return (int)tx->n;
+}
+
+static void tx_reset(struct dxl_tx *tx)
+{
+	uint32_t i;
+	for (i = 0; i < tx->n; i++) {
+		uint32_t h = hash_blk(tx->sh[i].blk);
+		while (tx->hash[h] >= 0) {
+			tx->hash[h] = -1;
+			h = (h + 1) & (TX_HASH - 1);
+		}
+	}
+	tx->n = 0;
+	tx->active = 0;
+	tx->overflow = 0;
+}
+
+void dxl_tx_abort(struct dxl_tx *tx)
+{
+	if (tx)
+		tx_reset(tx);
+}
+
+/* Append a record to the log being built in the journal; 0 or -ENOSPC. */
+static int log_rec(struct dxl_journal *j, uint8_t *log, uint64_t room, uint64_t *used,
+		   uint64_t off, const uint8_t *src, uint32_t len)
+{
+	struct dxl_jrec rec = { .off = off, .len = len, .pad = 0 };
+	uint64_t need = sizeof(rec) + DXL_ALIGN_UP(len, DXL_JREC_ALIGN);
+
+	(void)j;
+	if (*used + need > room)
+		return -ENOSPC;
+	memcpy(log + *used, &rec, sizeof(rec));
+	memcpy(log + *used + sizeof(rec), src, len);
+	*used += need;
+	return 0;
+}
+
+int dxl_tx_commit(struct dxl_tx *tx)
+{
+	struct dxl_journal *j = tx->j;
+	struct dxl_pmem *pm = j->pm;
+	uint8_t *log = pool_blk(j, j->sb->journal_blk + 1);
+	uint64_t room = (j->sb->journal_blocks - 1) * DXL_BLOCK_SIZE;
+	uint64_t used = 0, nrecs = 0;
+	struct dxl_jhdr *jh = (struct dxl_jhdr *)pool_blk(j, j->sb->journal_blk);
+	struct dxl_jhdr hdr;
+	uint32_t i;
+	int rc;
+
+	if (tx->overflow) {
+		tx_reset(tx);
+		return dxl_err(E2BIG, "metadata transaction too large for the journal");
+	}
+	if (tx->n == 0) {
+		tx_reset(tx);
+		return 0;
+	}
+	/* Records: runs of changed cache lines of each shadow. */
+	for (i = 0; i < tx->n; i++) {
+		uint8_t *sh = tx->sh[i].buf;
+		uint8_t *cur = pool_blk(j, tx->sh[i].blk);
+		uint32_t l = 0;
+
+		dxl_fmt_finalize(j->sb, tx->sh[i].blk, sh);
+		while (l < LINES_PER_BLOCK) {
+			uint32_t start;
+			if (memcmp(sh + l * DXL_CACHELINE, cur + l * DXL_CACHELINE, DXL_CACHELINE) == 0) {
+				l++;
+				continue;
+			}
+			start = l;
+			while (l < LINES_PER_BLOCK &&
+			       memcmp(sh + l * DXL_CACHELINE, cur + l * DXL_CACHELINE, DXL_CACHELINE) != 0)
+				l++;
+			rc = log_rec(j, log, room, &used,
+				     (tx->sh[i].blk << DXL_BLOCK_SHIFT) + start * DXL_CACHELINE,
+				     sh + start * DXL_CACHELINE, (l - start) * DXL_CACHELINE);
+			if (rc) {
+				tx_reset(tx);
+				return dxl_err(E2BIG, "metadata transaction too large for the journal");
+			}
+			nrecs++;
+		}
+	}
+	if (nrecs == 0) {
+		tx_reset(tx);
+		return 0;
+	}
+	/*
+	 * Records and header are made durable by one drain: the header's
+	 * checksum covers the records, so a header that reached the media
+	 * before its records is simply not a valid commit.
+	 */
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.magic = DXL_JHDR_MAGIC;
+	hdr.seq = j->seq + 1;
+	hdr.nrecs = nrecs;
+	hdr.bytes = used;
+	hdr.rec_crc = dxl_crc32c(0, log, used);
+	memcpy(hdr.uuid, j->sb->uuid, sizeof(hdr.uuid));
+	hdr.crc = dxl_crc32c(0, &hdr, sizeof(hdr));
+	dxl_pmem_flush(pm, log, used);
+	dxl_pmem_memcpy(pm, jh, &hdr, sizeof(hdr));
+	dxl_pmem_drain(pm);
+	j->seq++;
+
+	/* Apply in place: from here on the transaction is committed. */
+	for (i = 0; i < tx->n; i++) {
+		uint8_t *sh = tx->sh[i].buf;
+		uint8_t *cur = pool_blk(j, tx->sh[i].blk);
+		uint32_t l;
+		for (l = 0; l < LINES_PER_BLOCK; l++) {
+			uint8_t *d = cur + l * DXL_CACHELINE;
+			const uint8_t *s = sh + l * DXL_CACHELINE;
+			if (memcmp(d, s, DXL_CACHELINE) != 0) {
+				memcpy(d, s, DXL_CACHELINE);
+				dxl_pmem_flush(pm, d, DXL_CACHELINE);
+			}
+		}
+	}
+	dxl_pmem_drain(pm);
+	tx_reset(tx);
+	return 0;
+}
+
+void dxl_journal_fini(struct dxl_journal *j)
+{
+	if (j->tx) {
+		free(j->tx->bufs);
+		free(j->tx);
+		j->tx = NULL;
+	}
+}

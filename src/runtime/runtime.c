@@ -1,0 +1,153 @@
+/*
+ * The runtime file shared by the processes of one pool.  See runtime.h.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "util/util.h"
+
+#define RT_MAGIC 0x54524c58444fULL
+#define RT_VERSION 1u
+#define RT_SIZE (64u << 10)
+
+struct rt_shared {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t size;
+	pthread_mutex_t meta_lock;
+};
+
+struct dxl_rt {
+	int fd;
+	struct rt_shared *sh;
+	char path[512];
+};
+
+static int ofd_lock(int fd, short type, off_t start, int wait)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = 1 };
+	return fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
+}
+
+static int rt_init(struct rt_shared *sh)
+{
+	pthread_mutexattr_t a;
+	int rc;
+
+	memset(sh, 0, sizeof(*sh));
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	rc = pthread_mutex_init(&sh->meta_lock, &a);
+	pthread_mutexattr_destroy(&a);
+	if (rc)
+		return dxl_err(rc, "runtime: cannot initialise the metadata lock");
+	sh->size = RT_SIZE;
+	sh->version = RT_VERSION;
+	__atomic_store_n(&sh->magic, RT_MAGIC, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first)
+{
+	const char *dir = getenv("DXL_RUNTIME_DIR");
+	struct dxl_rt *rt;
+	int i, n, rc = 0;
+	void *p;
+
+	rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return dxl_err(ENOMEM, "runtime: out of memory");
+	if (!dir || !*dir)
+		dir = "/dev/shm";
+	n = snprintf(rt->path, sizeof(rt->path), "%s/daxlease-", dir);
+	for (i = 0; i < 16 && n + 2 < (int)sizeof(rt->path); i++)
+		n += snprintf(rt->path + n, sizeof(rt->path) - (size_t)n, "%02x", uuid[i]);
+	snprintf(rt->path + n, sizeof(rt->path) - (size_t)n, ".rt");
+
+	rt->fd = open(rt->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (rt->fd < 0) {
+		rc = dxl_err(errno, "runtime file %s: %s", rt->path, strerror(errno));
+		free(rt);
+		return rc;
+	}
+	/* Byte 0 serialises openers; byte 1 is held shared while open. */
+	if (ofd_lock(rt->fd, F_WRLCK, 0, 1) < 0) {
+		rc = dxl_err(errno, "runtime file %s: lock: %s", rt->path, strerror(errno));
+		goto fail;
+	}
+	*first = ofd_lock(rt->fd, F_WRLCK, 1, 0) == 0;
+	if (*first && ftruncate(rt->fd, RT_SIZE) < 0) {
+		rc = dxl_err(errno, "runtime file %s: %s", rt->path, strerror(errno));
+		goto fail;
+	}
+	p = mmap(NULL, RT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, rt->fd, 0);
+	if (p == MAP_FAILED) {
+		rc = dxl_err(errno, "runtime file %s: mmap: %s", rt->path, strerror(errno));
+		goto fail;
+	}
+	rt->sh = p;
+	if (*first) {
+		rc = rt_init(rt->sh);
+	} else if (__atomic_load_n(&rt->sh->magic, __ATOMIC_ACQUIRE) != RT_MAGIC ||
+		   rt->sh->version != RT_VERSION) {
+		rc = dxl_err(EPROTO, "runtime file %s is in use by an incompatible daxlease version",
+			     rt->path);
+	}
+	if (rc == 0 && ofd_lock(rt->fd, F_RDLCK, 1, 1) < 0)
+		rc = dxl_err(errno, "runtime file %s: lock: %s", rt->path, strerror(errno));
+	ofd_lock(rt->fd, F_UNLCK, 0, 0);
+	if (rc) {
+		munmap(rt->sh, RT_SIZE);
+		goto fail;
+	}
+	*out = rt;
+	return 0;
+fail:
+	close(rt->fd);
+	free(rt);
+	return rc;
+}
+
+void dxl_rt_close(struct dxl_rt *rt)
+{
+	if (!rt)
+		return;
+	munmap(rt->sh, RT_SIZE);
+	close(rt->fd); /* drops the OFD locks */
+	free(rt);
+}
+
+int dxl_rt_lock(struct dxl_rt *rt)
+{
+	int rc = pthread_mutex_lock(&rt->sh->meta_lock);
+	if (rc == 0)
+		return 0;
+	if (rc == EOWNERDEAD)
+		return 1;
+	return dxl_err(rc == ENOTRECOVERABLE ? EIO : rc,
+		       "metadata lock unusable (%s); close every user of the pool and reopen",
+		       strerror(rc));
+}
+
+void dxl_rt_consistent(struct dxl_rt *rt)
+{
+	pthread_mutex_consistent(&rt->sh->meta_lock);
+}
+
+void dxl_rt_unlock(struct dxl_rt *rt)
+{
+	pthread_mutex_unlock(&rt->sh->meta_lock);
+}
+
+const char *dxl_rt_path(const struct dxl_rt *rt)
+{
+	return rt->path;
+}
