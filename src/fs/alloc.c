@@ -6,6 +6,12 @@
  * not be handed out again before the free commits, or data written into it
  * ahead of the commit would overwrite a file that still owns it if the
  * transaction is lost.
+ *
+ * Policy: new files take the lowest free space (fs->dlow / fs->mlow are
+ * process-local hints below which everything is known used), files that
+ * grow continue after their last extent.  Reusing freed space first keeps
+ * the touched part of the pool small: on a memory-backed pool a unit
+ * never touched costs a page fault and a page of memory on first use.
  */
 #include <string.h>
 
@@ -143,14 +149,15 @@ int dxl_meta_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t *blk)
 
 	if (dxl_sb_read(tx)->free_meta == 0)
 		return dxl_err(ENOSPC, "no free metadata blocks (inodes and directory/extent trees)");
-	if (find_free(fs, tx, &bm, fs->mcursor, &i))
+	if (find_free(fs, tx, &bm, fs->mlow, &i))
 		return dxl_err(ENOSPC, "no free metadata blocks (inodes and directory/extent trees)");
 	rc = change_bits(tx, &bm, i, 1, 1);
 	if (rc)
 		return rc;
 	sb = dxl_sb_write(tx);
 	sb->free_meta--;
-	fs->mcursor = i + 1;
+	if (i >= fs->mlow)
+		fs->mlow = i + 1;
 	*blk = fs->sb->meta_blk + i;
 	return 0;
 }
@@ -167,6 +174,7 @@ int dxl_meta_free(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t blk)
 	if (rc)
 		return rc;
 	dxl_sb_write(tx)->free_meta++;
+	fs->mlow = DXL_MIN(fs->mlow, blk - fs->sb->meta_blk);
 	return 0;
 }
 
@@ -179,6 +187,8 @@ int dxl_unit_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t goal, uint64_t
 
 	if (want == 0)
 		return dxl_err(EINVAL, "allocating zero units");
+	if (goal == DXL_GOAL_LOW)
+		goal = fs->dlow;
 	if (dxl_sb_read(tx)->free_units == 0 || find_free(fs, tx, &bm, goal, &i))
 		return dxl_err(ENOSPC, "no free space in the pool");
 	n = free_run(fs, tx, &bm, i, DXL_MIN(want, UINT32_MAX));
@@ -186,7 +196,8 @@ int dxl_unit_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t goal, uint64_t
 	if (rc)
 		return rc;
 	dxl_sb_write(tx)->free_units -= n;
-	fs->dcursor = i + n;
+	if (goal == fs->dlow && i >= fs->dlow)
+		fs->dlow = i + n;
 	*start = i;
 	*got = n;
 	return 0;
@@ -204,6 +215,7 @@ int dxl_unit_free(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t start, uint64_t
 	if (rc)
 		return rc;
 	dxl_sb_write(tx)->free_units += len;
+	fs->dlow = DXL_MIN(fs->dlow, start);
 	return 0;
 }
 

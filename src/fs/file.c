@@ -55,7 +55,7 @@ static uint64_t alloc_goal(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, u
 	struct dxl_map m;
 	if (fu > 0 && dxl_ext_map(fs, tx, ino, fu - 1, &m) == 0 && !m.hole)
 		return m.phys + 1;
-	return fs->dcursor;
+	return DXL_GOAL_LOW;
 }
 
 static int set_times(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t new_size,
@@ -98,7 +98,7 @@ static int cow_units(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_
 		*n = want;
 		return 0;
 	}
-	rc = dxl_unit_alloc(fs, tx, fs->dcursor, want, &np, &got);
+	rc = dxl_unit_alloc(fs, tx, DXL_GOAL_LOW, want, &np, &got);
 	if (rc)
 		return rc;
 	dxl_pmem_memcpy(&fs->pm, dxl_unit_ptr(fs, np), dxl_unit_ptr(fs, m->phys), got << fs->unit_shift);

@@ -31,8 +31,9 @@ struct dxl_fs {
 	uint32_t unit_shift;
 	uint8_t *data;             /* mapping of unit 0 */
 	int rdonly;
-	/* allocation hints (process-local, only hints) */
-	uint64_t mcursor, dcursor;
+	/* lowest meta block / unit that may be free (process-local hints:
+	 * other processes' frees below them are found after a wrap) */
+	uint64_t mlow, dlow;
 	/* process-local table of open inodes, so that an unlinked file stays
 	 * readable until its last close (protected by the metadata lock) */
 	struct dxl_openino *open_tab;
@@ -84,11 +85,13 @@ static inline struct dxl_sb *dxl_sb_write(struct dxl_tx *tx)
 int dxl_meta_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t *blk);
 int dxl_meta_free(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t blk);
 /*
- * Data units: find a free run near goal, of up to want units (at least 1),
+ * Data units: find a free run at or after goal (DXL_GOAL_LOW: the lowest
+ * free space), of up to want units (at least 1),
  * mark it used in tx and return it.  Never returns a unit freed earlier in
  * the same transaction (its old owner's data may still be needed if tx does
  * not commit) nor, once leases exist, one that is pinned.
  */
+#define DXL_GOAL_LOW 0
 int dxl_unit_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t goal, uint64_t want,
 		   uint64_t *start, uint64_t *got);
 int dxl_unit_free(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t start, uint64_t len);

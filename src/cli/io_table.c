@@ -1,0 +1,33 @@
+/* The io command table, in the order 'help' lists it. */
+#include <string.h>
+
+#include "io.h"
+
+const struct io_cmd io_cmds[] = {
+	{"pwrite", io_pwrite, "S:", 2, 2, "[-S BYTE] OFF LEN",
+	 "write LEN bytes of BYTE (default 0xcd) at OFF"},
+	{"pread", io_pread, "v", 2, 2, "[-v] OFF LEN",
+	 "read LEN bytes at OFF (stops at EOF); -v dumps them in hex"},
+	{"crc", io_crc, "", 2, 2, "OFF LEN", "crc32c of the bytes at OFF..OFF+LEN (stops at EOF)"},
+	{"truncate", io_truncate, "", 1, 1, "SIZE", "set the file size"},
+	{"falloc", io_falloc, "k", 2, 2, "[-k] OFF LEN",
+	 "allocate storage; -k keeps the size (FALLOC_FL_KEEP_SIZE)"},
+	{"fpunch", io_fpunch, "", 2, 2, "OFF LEN", "punch a hole (FALLOC_FL_PUNCH_HOLE)"},
+	{"fzero", io_fzero, "k", 2, 2, "[-k] OFF LEN",
+	 "zero a range (FALLOC_FL_ZERO_RANGE); -k keeps the size"},
+	{"reflink", io_reflink, "", 1, 4, "SRC_PATH [SRC_OFF DST_OFF LEN]",
+	 "share SRC_PATH's blocks into this file (whole file if no range)"},
+	{"fsync", io_fsync, "", 0, 0, "", "make data and metadata durable"},
+	{"fdatasync", io_fdatasync, "", 0, 0, "", "make data durable"},
+	{"stat", io_stat, "", 0, 0, "", "print the file's attributes as 'key = value'"},
+	{"help", io_help, "", 0, 1, "[CMD]", "list the commands, or describe one"},
+};
+const size_t io_ncmds = sizeof(io_cmds) / sizeof(io_cmds[0]);
+
+const struct io_cmd *io_find(const char *name)
+{
+	for (size_t i = 0; i < io_ncmds; i++)
+		if (strcmp(io_cmds[i].name, name) == 0)
+			return &io_cmds[i];
+	return NULL;
+}
