@@ -80,7 +80,7 @@ static int set_times(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_
 static int cow_units(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu, uint64_t want,
 		   const struct dxl_map *m, uint64_t *phys, uint64_t *n)
 {
-	uint64_t count, run, np, got;
+	uint64_t count = 0, run = 0, np = 0, got = 0;
 	int rc;
 
 	want = DXL_MIN(want, m->len);
@@ -116,7 +116,7 @@ static int cow_units(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_
 static int fill_hole(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu, uint64_t want,
 		     const struct dxl_map *m, uint64_t *phys, uint64_t *n)
 {
-	uint64_t np, got;
+	uint64_t np = 0, got = 0;
 	int rc;
 
 	want = DXL_MIN(want, m->len);
@@ -145,7 +145,7 @@ static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size);
 int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file **out)
 {
 	struct dxl_fs *fs;
-	const struct dxl_inode *in;
+	const struct dxl_inode *in = NULL;
 	dxl_file *f;
 	uint64_t ino = 0;
 	int rc, created = 0;
@@ -194,8 +194,8 @@ int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file 
 			}
 			dxl_err_clear();
 			tx = dxl_tx_begin(&fs->j);
-			rc = dxl_inode_alloc(fs, tx, S_IFREG | (mode & 07777), (uint32_t)geteuid(),
-					     (uint32_t)getegid(), dir, &nin);
+			rc = dxl_inode_alloc(fs, tx, S_IFREG | (mode & 07777), fs->uid, fs->gid,
+					     dir, &nin);
 			if (rc == 0) {
 				nin->nlink = 1;
 				ino = nin->ino;
@@ -303,7 +303,7 @@ int dxl_close(dxl_file *f)
 ssize_t dxl_pread(dxl_file *f, void *buf, size_t len, uint64_t off)
 {
 	struct dxl_fs *fs;
-	const struct dxl_inode *in;
+	const struct dxl_inode *in = NULL;
 	uint8_t *dst = buf;
 	uint64_t pos, end;
 	int rc = file_ok(f);
@@ -391,11 +391,11 @@ static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 
 	while (pos < end) {
 		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
-		const struct dxl_inode *in;
+		const struct dxl_inode *in = NULL;
 
 		while (pos < end && !dxl_tx_full(tx)) {
 			uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1);
-			uint64_t want = units_touched(fs, pos, end), phys, n, bytes;
+			uint64_t want = units_touched(fs, pos, end), phys = 0, n = 0, bytes;
 			struct dxl_map m;
 
 			rc = dxl_ext_map(fs, tx, ino, fu, &m);
@@ -441,7 +441,7 @@ static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 {
 	struct dxl_fs *fs;
-	const struct dxl_inode *in;
+	const struct dxl_inode *in = NULL;
 	uint64_t end, done;
 	int rc = file_ok(f);
 
@@ -492,7 +492,7 @@ static int zero_in_unit(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint
 			uint64_t from, uint64_t to)
 {
 	struct dxl_map m;
-	uint64_t phys, n;
+	uint64_t phys = 0, n = 0;
 	int rc;
 
 	if (from >= to)
@@ -529,7 +529,7 @@ static int remove_units(struct dxl_fs *fs, uint64_t ino, uint64_t fu, uint64_t n
 
 static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size)
 {
-	const struct dxl_inode *in;
+	const struct dxl_inode *in = NULL;
 	struct dxl_tx *tx;
 	int rc;
 
@@ -614,11 +614,11 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 
 	while (pos < end) {
 		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
-		const struct dxl_inode *in;
+		const struct dxl_inode *in = NULL;
 
 		while (pos < end && !dxl_tx_full(tx)) {
 			uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1);
-			uint64_t want = units_touched(fs, pos, end), phys, n, bytes;
+			uint64_t want = units_touched(fs, pos, end), phys = 0, n = 0, bytes;
 			struct dxl_map m;
 
 			rc = dxl_ext_map(fs, tx, ino, fu, &m);
@@ -750,7 +750,7 @@ static int share_range(struct dxl_fs *fs, uint64_t sino, uint64_t sfu, uint64_t 
 
 	while (pos < ulen || rc) {
 		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
-		const struct dxl_inode *in;
+		const struct dxl_inode *in = NULL;
 
 		while (pos < ulen && !dxl_tx_full(tx)) {
 			struct dxl_map m;
@@ -891,7 +891,7 @@ int dxl_fdatasync(dxl_file *f)
 int dxl_fstat(dxl_file *f, struct dxl_stat *st)
 {
 	struct dxl_fs *fs;
-	const struct dxl_inode *in;
+	const struct dxl_inode *in = NULL;
 	int rc = file_ok(f);
 
 	if (rc)

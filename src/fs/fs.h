@@ -31,6 +31,7 @@ struct dxl_fs {
 	uint32_t unit_shift;
 	uint8_t *data;             /* mapping of unit 0 */
 	int rdonly;
+	uint32_t uid, gid;         /* owner of new inodes: the opener's, read once */
 	/* lowest meta block / unit that may be free (process-local hints:
 	 * other processes' frees below them are found after a wrap) */
 	uint64_t mlow, dlow;

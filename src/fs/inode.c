@@ -15,7 +15,7 @@ struct dxl_openino {
 
 int dxl_inode_read(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, const struct dxl_inode **out)
 {
-	const struct dxl_inode *in;
+	const struct dxl_inode *in = NULL;
 	int shadowed = 0, rc;
 
 	if (!dxl_is_meta_blk(fs, ino))
@@ -37,7 +37,7 @@ int dxl_inode_read(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, const str
 
 int dxl_inode_write(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, struct dxl_inode **out)
 {
-	const struct dxl_inode *in;
+	const struct dxl_inode *in = NULL;
 	int rc = dxl_inode_read(fs, tx, ino, &in);
 
 	if (rc)
@@ -82,6 +82,39 @@ int dxl_inode_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint32_t mode, uint32_
 	return 0;
 }
 
+/* Free an unlinked inode's storage and block in tx; -EAGAIN if the
+ * transaction filled up first (the caller commits and goes on). */
+static int free_inode(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint32_t mode)
+{
+	struct dxl_broot root;
+	struct dxl_inode *w;
+	int rc = 0;
+
+	dxl_inode_broot(ino, &root);
+	if (S_ISREG(mode))
+		rc = dxl_ext_remove(fs, tx, ino, 0, UINT64_MAX >> fs->unit_shift);
+	if (rc == 0 && !S_ISLNK(mode))
+		rc = dxl_bt_destroy(fs, tx, &root);
+	if (rc)
+		return rc;
+	rc = dxl_meta_free(fs, tx, ino);
+	if (rc)
+		return rc;
+	w = dxl_tx_write(tx, ino);
+	w->magic = 0; /* a freed block no longer looks like an inode */
+	dxl_sb_write(tx)->inodes--;
+	return 0;
+}
+
+/* Small enough to free inside the unlinking transaction: a tree that is a
+ * single leaf of a few records touches a bounded number of blocks. */
+static int small_inode(const struct dxl_inode *in)
+{
+	const struct dxl_node_hdr *h = (const void *)((const uint8_t *)in + DXL_INODE_HDR);
+
+	return S_ISLNK(in->mode) || (h->level == 0 && h->nrecs <= 16);
+}
+
 int dxl_inode_unlink(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino)
 {
 	struct dxl_inode *in;
@@ -94,13 +127,16 @@ int dxl_inode_unlink(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino)
 		return dxl_err(EUCLEAN, "inode %llu: link count already 0", (unsigned long long)ino);
 	in->ctime_ns = dxl_now_ns();
 	/* a directory loses its own "." link along with its name */
-	if (S_ISDIR(in->mode) || --in->nlink == 0) {
-		in->nlink = 0;
-		sb = dxl_sb_write(tx);
-		in->orphan_next = sb->orphan_head;
-		in->flags |= DXL_INODE_F_ORPHAN;
-		sb->orphan_head = ino;
-	}
+	if (!S_ISDIR(in->mode) && --in->nlink > 0)
+		return 0;
+	in->nlink = 0;
+	if (!dxl_inode_is_open(fs, ino) && small_inode(in))
+		return free_inode(fs, tx, ino, in->mode);
+	/* open here, or big: freed by dxl_inode_reap() in transactions of its own */
+	sb = dxl_sb_write(tx);
+	in->orphan_next = sb->orphan_head;
+	in->flags |= DXL_INODE_F_ORPHAN;
+	sb->orphan_head = ino;
 	return 0;
 }
 
@@ -109,7 +145,7 @@ static int orphan_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino)
 {
 	const struct dxl_sb *sbr = dxl_sb_read(tx);
 	uint64_t cur = sbr->orphan_head, prev = 0, next, guard = 0;
-	const struct dxl_inode *in;
+	const struct dxl_inode *in = NULL;
 	struct dxl_inode *w;
 	int rc;
 
@@ -124,10 +160,8 @@ static int orphan_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino)
 	}
 	if (!cur)
 		return dxl_err(EUCLEAN, "inode %llu is not on the orphan list", (unsigned long long)ino);
-	rc = dxl_inode_read(fs, tx, ino, &in);
-	if (rc)
-		return rc;
-	next = in->orphan_next;
+	/* raw: the caller may already have freed the inode in this tx */
+	next = ((const struct dxl_inode *)dxl_tx_read(tx, ino))->orphan_next;
 	if (prev) {
 		rc = dxl_inode_write(fs, tx, prev, &w);
 		if (rc)
@@ -141,62 +175,38 @@ static int orphan_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino)
 
 static int reap_locked(struct dxl_fs *fs, uint64_t ino)
 {
-	const struct dxl_inode *in;
-	struct dxl_broot root;
-	struct dxl_tx *tx;
+	const struct dxl_inode *in = NULL;
+	uint32_t mode;
 	int rc;
 
+	/* already freed by the unlinking transaction, or reused since */
+	if (!dxl_meta_used(fs, NULL, ino) || *(const uint32_t *)dxl_blk_ptr(fs, ino) != DXL_INODE_MAGIC)
+		return 0;
 	rc = dxl_inode_read(fs, NULL, ino, &in);
 	if (rc)
 		return rc;
 	if (in->nlink != 0 || !(in->flags & DXL_INODE_F_ORPHAN))
 		return 0;
-	dxl_inode_broot(ino, &root);
-	/* Free the storage first, in as many transactions as it takes; the
-	 * inode stays on the orphan list until the last one, so a crash in
-	 * between resumes here at the next open. */
-	if (S_ISREG(in->mode)) {
-		do {
-			tx = dxl_tx_begin(&fs->j);
-			rc = dxl_ext_remove(fs, tx, ino, 0, UINT64_MAX >> fs->unit_shift);
-			if (rc && rc != -EAGAIN) {
-				dxl_tx_abort(tx);
-				return rc;
-			}
-			{
-				int crc = dxl_tx_commit(tx);
-				if (crc)
-					return crc;
-			}
-		} while (rc == -EAGAIN);
+	mode = in->mode;
+	/* The inode stays on the orphan list until its last transaction, so
+	 * a crash in between resumes here at the next open. */
+	for (;;) {
+		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
+		rc = free_inode(fs, tx, ino, mode);
+		if (rc == 0)
+			rc = orphan_remove(fs, tx, ino);
+		if (rc && rc != -EAGAIN) {
+			dxl_tx_abort(tx);
+			return rc;
+		}
+		{
+			int crc = dxl_tx_commit(tx);
+			if (crc)
+				return crc;
+		}
+		if (rc == 0)
+			return 0;
 	}
-	if (!S_ISLNK(in->mode)) {
-		do {
-			tx = dxl_tx_begin(&fs->j);
-			rc = dxl_bt_destroy(fs, tx, &root);
-			if (rc && rc != -EAGAIN) {
-				dxl_tx_abort(tx);
-				return rc;
-			}
-			{
-				int crc = dxl_tx_commit(tx);
-				if (crc)
-					return crc;
-			}
-		} while (rc == -EAGAIN);
-	}
-	tx = dxl_tx_begin(&fs->j);
-	rc = orphan_remove(fs, tx, ino);
-	if (rc == 0)
-		rc = dxl_meta_free(fs, tx, ino);
-	if (rc == 0) {
-		struct dxl_inode *w = dxl_tx_write(tx, ino);
-		w->magic = 0; /* a freed block no longer looks like an inode */
-		dxl_sb_write(tx)->inodes--;
-		return dxl_tx_commit(tx);
-	}
-	dxl_tx_abort(tx);
-	return rc;
 }
 
 int dxl_inode_reap(struct dxl_fs *fs, uint64_t ino)
@@ -212,7 +222,7 @@ int dxl_orphans_reap_all(struct dxl_fs *fs)
 
 	while (fs->sb->orphan_head) {
 		uint64_t ino = fs->sb->orphan_head;
-		const struct dxl_inode *in;
+		const struct dxl_inode *in = NULL;
 		int rc = dxl_inode_read(fs, NULL, ino, &in);
 
 		if (rc)

@@ -196,6 +196,8 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 		goto fail_pm;
 	}
 	fs->rdonly = !!(flags & DXL_FS_RDONLY);
+	fs->uid = (uint32_t)geteuid();
+	fs->gid = (uint32_t)getegid();
 	fs->unit_shift = fs->sb->unit_shift;
 	fs->unit = 1ull << fs->unit_shift;
 	fs->data = fs->pm.base + fs->sb->data_off;

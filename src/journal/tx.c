@@ -14,6 +14,7 @@
 struct shadow {
 	uint64_t blk;
 	uint8_t *buf;
+	uint64_t dirty;       /* changed lines, found while logging, used to apply */
 };
 
 struct dxl_tx {
@@ -180,6 +181,13 @@ void dxl_tx_abort(struct dxl_tx *tx)
 		tx_reset(tx);
 }
 
+/* Length of the run of set bits starting at bit start (which is set). */
+static uint32_t run_len(uint64_t bits, uint32_t start)
+{
+	uint64_t v = ~(bits >> start);
+	return v ? (uint32_t)__builtin_ctzll(v) : 64 - start;
+}
+
 /* Append a record to the log being built in the journal; 0 or -ENOSPC. */
 static int log_rec(struct dxl_journal *j, uint8_t *log, uint64_t room, uint64_t *used,
 		   uint64_t off, const uint8_t *src, uint32_t len)
@@ -220,27 +228,27 @@ int dxl_tx_commit(struct dxl_tx *tx)
 	for (i = 0; i < tx->n; i++) {
 		uint8_t *sh = tx->sh[i].buf;
 		uint8_t *cur = pool_blk(j, tx->sh[i].blk);
+		uint64_t dirty = 0;
 		uint32_t l = 0;
 
 		dxl_fmt_finalize(j->sb, tx->sh[i].blk, sh);
-		while (l < LINES_PER_BLOCK) {
-			uint32_t start;
-			if (memcmp(sh + l * DXL_CACHELINE, cur + l * DXL_CACHELINE, DXL_CACHELINE) == 0) {
-				l++;
-				continue;
-			}
-			start = l;
-			while (l < LINES_PER_BLOCK &&
-			       memcmp(sh + l * DXL_CACHELINE, cur + l * DXL_CACHELINE, DXL_CACHELINE) != 0)
-				l++;
+		for (l = 0; l < LINES_PER_BLOCK; l++)
+			if (memcmp(sh + l * DXL_CACHELINE, cur + l * DXL_CACHELINE, DXL_CACHELINE) != 0)
+				dirty |= 1ull << l;
+		tx->sh[i].dirty = dirty;
+		while (dirty) {
+			uint32_t start = (uint32_t)__builtin_ctzll(dirty);
+			uint32_t run = run_len(dirty, start);
+
 			rc = log_rec(j, log, room, &used,
 				     (tx->sh[i].blk << DXL_BLOCK_SHIFT) + start * DXL_CACHELINE,
-				     sh + start * DXL_CACHELINE, (l - start) * DXL_CACHELINE);
+				     sh + start * DXL_CACHELINE, run * DXL_CACHELINE);
 			if (rc) {
 				tx_reset(tx);
 				return dxl_err(E2BIG, "metadata transaction too large for the journal");
 			}
 			nrecs++;
+			dirty = start + run >= 64 ? 0 : dirty & (~0ull << (start + run));
 		}
 	}
 	if (nrecs == 0) {
@@ -267,16 +275,18 @@ int dxl_tx_commit(struct dxl_tx *tx)
 
 	/* Apply in place: from here on the transaction is committed. */
 	for (i = 0; i < tx->n; i++) {
+		uint64_t dirty = tx->sh[i].dirty;
 		uint8_t *sh = tx->sh[i].buf;
 		uint8_t *cur = pool_blk(j, tx->sh[i].blk);
-		uint32_t l;
-		for (l = 0; l < LINES_PER_BLOCK; l++) {
-			uint8_t *d = cur + l * DXL_CACHELINE;
-			const uint8_t *s = sh + l * DXL_CACHELINE;
-			if (memcmp(d, s, DXL_CACHELINE) != 0) {
-				memcpy(d, s, DXL_CACHELINE);
-				dxl_pmem_flush(pm, d, DXL_CACHELINE);
-			}
+
+		while (dirty) {
+			uint32_t start = (uint32_t)__builtin_ctzll(dirty);
+			uint32_t run = run_len(dirty, start);
+			size_t off = (size_t)start * DXL_CACHELINE, n = (size_t)run * DXL_CACHELINE;
+
+			memcpy(cur + off, sh + off, n);
+			dxl_pmem_flush(pm, cur + off, n);
+			dirty = start + run >= 64 ? 0 : dirty & (~0ull << (start + run));
 		}
 	}
 	dxl_pmem_drain(pm);
