@@ -226,7 +226,7 @@ int dxl_orphans_reap_all(struct dxl_fs *fs)
 		int rc = dxl_inode_read(fs, NULL, ino, &in);
 
 		if (rc)
-			return dxl_err(-rc, "orphan list: %s (run daxlease fsck --repair)", dxl_errmsg());
+			return rc;
 		if (in->nlink != 0)
 			return dxl_err(EUCLEAN, "orphan list: inode %llu has links (run daxlease fsck --repair)",
 				       (unsigned long long)ino);

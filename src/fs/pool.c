@@ -2,6 +2,7 @@
  * Pools: mkfs, open and close, the metadata lock, statfs and tunables.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -191,7 +192,9 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 	}
 	rc = dxl_sb_verify(fs->sb, fs->pm.size);
 	if (rc) {
-		rc = dxl_err(-rc, "%s: %s%s", path, dxl_errmsg(),
+		char why[256];
+		snprintf(why, sizeof(why), "%s", dxl_errmsg()); /* not formatted into itself */
+		rc = dxl_err(-rc, "%s: %s%s", path, why,
 			     rc == -EUCLEAN ? " (run daxlease fsck --repair)" : "");
 		goto fail_pm;
 	}
