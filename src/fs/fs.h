@@ -18,6 +18,7 @@
 #include "format/format.h"
 #include "journal/journal.h"
 #include "pmem/pmem.h"
+#include "lease/lease.h"
 #include "runtime/runtime.h"
 #include "util/util.h"
 #include "btree.h"
@@ -39,6 +40,12 @@ struct dxl_fs {
 	 * readable until its last close (protected by the metadata lock) */
 	struct dxl_openino *open_tab;
 	uint32_t open_n, open_cap;
+	/* set by the map layer: its event thread can release our own leases */
+	int self_dispatches;
+	/* called after this process changed a file's layout, so its own plain
+	 * mappings follow at once (other processes are told by event) */
+	void (*layout_changed)(struct dxl_fs *fs, uint64_t ino);
+	void *map_state;           /* the map layer's per-pool state */
 };
 
 /* the public handle is the fs */
@@ -51,6 +58,19 @@ struct dxl_pool {
  * recovery before returning (its half-built transaction never committed). */
 int dxl_fs_lock(struct dxl_fs *fs);
 void dxl_fs_unlock(struct dxl_fs *fs);
+
+/*
+ * Before removing or remapping blocks of [start, end) of ino: break the
+ * layout leases in the way (see lease.h).  Called with the lock held and
+ * returns with it held, but may drop it while waiting for holders, so the
+ * caller reads the file's state only after this returns.  exclude: a lease
+ * of the caller's the change is made under (0: none).
+ */
+int dxl_fs_break(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint64_t end, int nonblock,
+		 uint64_t exclude);
+/* After a layout change of ino: plain mappings follow (ours now, others'
+ * when they dispatch the event). */
+void dxl_fs_layout_changed(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint64_t end);
 
 /* Internal open without the public wrapper: fsck uses it. */
 #define DXL_FS_RDONLY 0x1
@@ -168,6 +188,11 @@ int dxl_dir_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const cha
 /* Replace the inode an existing entry points to (rename over). */
 int dxl_dir_retarget(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const char *name,
 		     size_t len, uint64_t ino, uint32_t type);
+
+/* The first entry with key >= cookie (readdir step): its key, inode, type
+ * and name (len in/out: buffer size, then name length). -ENOENT at the end. */
+int dxl_dir_next(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, uint64_t cookie, uint64_t *key,
+		 uint64_t *ino, uint32_t *type, char *name, size_t *len);
 
 /* ---------------------------------------------------------------- namei.c */
 /* Resolve a path to an inode (following symlinks, the last one too if follow). */
