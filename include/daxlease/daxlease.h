@@ -173,6 +173,134 @@ struct dxl_fsck_result {
 int dxl_fsck(const char *path, unsigned flags, dxl_fsck_report_fn report, void *arg,
 	     struct dxl_fsck_result *res);
 
+/* -------------------------------------------------- pins and layout leases
+ *
+ * A *pin* keeps storage units alive while something outside the file
+ * system's control may touch them (a DMA, an RDMA NIC, a mapping): a pinned
+ * unit is never handed to another file, whatever happens to the file that
+ * owned it.  Units freed while pinned wait in quarantine until unpinned.
+ *
+ * A *layout lease* on a byte range of a file lets its holder keep the
+ * range's block map fixed.  An operation that would remove or remap blocks
+ * in the range (truncate down, punch, zero range that frees, COW of a
+ * shared extent, unlink of the last link, rename over the file, reflink
+ * over the range) first *breaks* the lease: the holder is notified on its
+ * event fd, and the breaker waits until the lease is released or the
+ * pool's lease-break time passes; then the lease is *revoked* and the
+ * change proceeds.  Long-term pins (RDMA registrations, DXL_MAP_DIRECT
+ * mappings) are only allowed under a lease, and belong to it.
+ * See docs/leases.md.
+ */
+typedef struct dxl_lease dxl_lease;
+typedef struct dxl_pin dxl_pin;
+typedef struct dxl_mapping dxl_mapping;
+
+enum dxl_lease_state {
+	DXL_LEASE_ACTIVE = 1,
+	DXL_LEASE_BREAKING = 2, /* a break is pending: release before the deadline */
+	DXL_LEASE_REVOKED = 3,  /* the deadline passed (or the holder died) */
+};
+
+enum dxl_event_type {
+	DXL_EV_BREAK = 1,   /* release the lease before deadline_ns */
+	DXL_EV_REVOKED = 2, /* the lease was revoked; its mappings are gone */
+};
+
+struct dxl_event {
+	uint32_t type;          /* enum dxl_event_type */
+	uint64_t lease_id;
+	uint64_t ino;
+	uint64_t start, end;    /* the byte range being changed */
+	int64_t deadline_ns;    /* CLOCK_MONOTONIC time of revocation */
+	int32_t breaker_pid;
+	dxl_lease *lease;       /* this process's handle (NULL if already released) */
+};
+typedef void (*dxl_lease_cb)(dxl_lease *lease, const struct dxl_event *ev, void *arg);
+
+#define DXL_LEASE_REFUSE 0x1 /* layout changes fail with ETXTBSY instead (pool must allow) */
+#define DXL_LEASE_OWN_FD 0x2 /* this lease's events arrive on dxl_lease_fd(), not the pool's */
+#define DXL_LEASE_NONBLOCK_BREAK 0x4 /* reserved */
+
+/* Take a lease on [off, off+len) of f (len 0 = to infinity).  cb (may be
+ * NULL) receives this lease's events when they are dispatched; without cb
+ * they go to the pool's default callback. */
+int dxl_lease_take(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_lease_cb cb,
+		   void *arg, dxl_lease **out);
+/* Release: -EBUSY while long-term pins taken under it are held (unpin
+ * first).  A revoked lease can always be released; its pins stay in
+ * quarantine until unpinned. */
+int dxl_lease_release(dxl_lease *lease);
+int dxl_lease_state(dxl_lease *lease);  /* enum dxl_lease_state, or <0 */
+uint64_t dxl_lease_id(const dxl_lease *lease);
+/* The lease's own event fd (DXL_LEASE_OWN_FD), readable when it has events. */
+int dxl_lease_fd(dxl_lease *lease);
+
+/* The pool's event fd: readable (poll/epoll) when events are queued. */
+int dxl_event_fd(dxl_pool *pool);
+/* Drain queued events (the pool's fd and every OWN_FD lease of this pool)
+ * and call their callbacks; returns how many were dispatched. Non-blocking. */
+int dxl_event_dispatch(dxl_pool *pool);
+/* Wait up to timeout_ms (-1 forever) for an event, then dispatch. */
+int dxl_event_wait(dxl_pool *pool, int timeout_ms);
+void dxl_event_set_default(dxl_pool *pool, dxl_lease_cb cb, void *arg);
+/* A library thread that dispatches by itself (stopped at pool close). */
+int dxl_event_thread_start(dxl_pool *pool);
+int dxl_event_thread_stop(dxl_pool *pool);
+
+#define DXL_PIN_LONGTERM 0x1 /* needs a lease covering the range */
+/* Pin the storage of [off, off+len) (allocating holes first). */
+int dxl_pin_range(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_lease *lease,
+		  dxl_pin **out);
+struct dxl_seg {
+	void *addr;  /* in the pool's mapping */
+	size_t len;
+};
+/* The pinned storage, in file order: fills up to n segments, returns how
+ * many there are in all. */
+int dxl_pin_segments(const dxl_pin *pin, struct dxl_seg *segs, int n);
+int dxl_unpin(dxl_pin *pin);
+
+#define DXL_MAP_DIRECT 0x1 /* lease + long-term pin; revoked = PROT_NONE */
+/* Map [off, off+len) of f at one contiguous address.  The range is
+ * allocated and its metadata committed first, so stores made durable with
+ * dxl_persist() need no fsync.  Plain mappings are kept coherent by the
+ * library (after another process truncates or punches, holes read as
+ * zeros and access past EOF faults); DXL_MAP_DIRECT mappings take a
+ * lease (cb/arg as for dxl_lease_take) and are made inaccessible when it
+ * is revoked. */
+int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dxl_lease_cb cb,
+	     void *arg, dxl_mapping **out);
+void *dxl_mapping_addr(const dxl_mapping *m);
+size_t dxl_mapping_len(const dxl_mapping *m);
+dxl_lease *dxl_mapping_lease(const dxl_mapping *m); /* DXL_MAP_DIRECT: its lease */
+int dxl_munmap(dxl_mapping *m);
+
+/* Every lease and pin of the pool, like /proc/locks. */
+struct dxl_lease_info {
+	uint64_t id;         /* lease id; 0 for a transient pin */
+	int32_t pid;         /* holder */
+	uint64_t ino;
+	uint64_t start, end; /* lease: byte range; pin: units [start, end) */
+	uint32_t kind;       /* DXL_INFO_* */
+	uint32_t state;      /* enum dxl_lease_state for leases */
+	int64_t ms_left;     /* before revocation, when breaking; else -1 */
+	uint32_t pins;       /* long-term pins held under a lease */
+	uint32_t quarantined;/* pin: units freed while pinned */
+	char path[64];       /* as opened by the holder (may be stale) */
+};
+#define DXL_INFO_LEASE 1
+#define DXL_INFO_LEASE_REFUSE 2
+#define DXL_INFO_PIN 3
+#define DXL_INFO_PIN_LONGTERM 4
+typedef int (*dxl_lease_info_fn)(void *arg, const struct dxl_lease_info *info);
+int dxl_lease_list(dxl_pool *pool, dxl_lease_info_fn fn, void *arg);
+
+/* Non-blocking breakers: open a file with O_NONBLOCK and a layout change
+ * that must break a lease returns -EWOULDBLOCK (the break has started). */
+
+/* Test-only: with DXL_TEST_NO_QUARANTINE=1 in the environment at pool open,
+ * the allocator ignores pins — to prove the quarantine tests can fail. */
+
 #ifdef __cplusplus
 }
 #endif

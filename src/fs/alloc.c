@@ -182,21 +182,49 @@ int dxl_unit_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t goal, uint64_t
 		   uint64_t *start, uint64_t *got)
 {
 	struct bitmap bm = data_bm(fs);
-	uint64_t i, n;
-	int rc;
+	struct rt_shared *rs = dxl_rt_shared(fs->rt);
+	uint64_t i, n, tries, from_low;
+	int rc, reaped = 0;
 
 	if (want == 0)
 		return dxl_err(EINVAL, "allocating zero units");
 	if (goal == DXL_GOAL_LOW)
 		goal = fs->dlow;
-	if (dxl_sb_read(tx)->free_units == 0 || find_free(fs, tx, &bm, goal, &i))
+	from_low = goal == fs->dlow;
+	if (dxl_sb_read(tx)->free_units == 0)
 		return dxl_err(ENOSPC, "no free space in the pool");
-	n = free_run(fs, tx, &bm, i, DXL_MIN(want, UINT32_MAX));
+	/* Skip units that a live pin covers: freed while a DMA or a mapping
+	 * could still touch them, they stay in quarantine until unpinned. */
+	for (tries = 0;; tries++) {
+		uint64_t p, pend = 0;
+
+		if (find_free(fs, tx, &bm, goal, &i) ||
+		    tries > 2ull * rs->npins + 2) {
+			/* pins of processes that died are dropped, then try again */
+			if (!reaped && rs->npins && dxl_lease_reap_dead(fs->rt) > 0) {
+				reaped = 1;
+				tries = 0;
+				continue;
+			}
+			return dxl_err(ENOSPC, rs->npins ? "no free space in the pool that is not pinned"
+							  : "no free space in the pool");
+		}
+		n = free_run(fs, tx, &bm, i, DXL_MIN(want, UINT32_MAX));
+		p = dxl_pin_first(fs->rt, i, n, &pend);
+		if (p == UINT64_MAX)
+			break;
+		from_low = 0;
+		if (p > i) {
+			n = p - i;
+			break;
+		}
+		goal = pend >= bm.nbits ? 0 : pend;
+	}
 	rc = change_bits(tx, &bm, i, n, 1);
 	if (rc)
 		return rc;
 	dxl_sb_write(tx)->free_units -= n;
-	if (goal == fs->dlow && i >= fs->dlow)
+	if (from_low && i >= fs->dlow)
 		fs->dlow = i + n;
 	*start = i;
 	*got = n;
@@ -216,6 +244,7 @@ int dxl_unit_free(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t start, uint64_t
 		return rc;
 	dxl_sb_write(tx)->free_units += len;
 	fs->dlow = DXL_MIN(fs->dlow, start);
+	dxl_pin_note_free(fs->rt, start, len);
 	return 0;
 }
 

@@ -131,6 +131,36 @@ static int fill_hole(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_
 	return 0;
 }
 
+/* Does [off, end) map a unit that may be shared (a write there would COW)? */
+static int range_has_shared(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, int *rc)
+{
+	uint64_t fu = off >> fs->unit_shift, last = (end - 1) >> fs->unit_shift;
+
+	*rc = 0;
+	while (fu <= last) {
+		struct dxl_map m;
+		*rc = dxl_ext_map(fs, NULL, ino, fu, &m);
+		if (*rc)
+			return 0;
+		if (!m.hole && (m.flags & DXL_EXT_SHARED))
+			return 1;
+		if (m.len > last - fu)
+			break;
+		fu += m.len;
+	}
+	return 0;
+}
+
+static int leases_exist(struct dxl_fs *fs)
+{
+	return dxl_rt_shared(fs->rt)->nleases != 0;
+}
+
+static int nonblocking(const dxl_file *f)
+{
+	return !!(f->flags & O_NONBLOCK);
+}
+
 /* ------------------------------------------------------------------ open */
 
 static int path_is_root(const char *path)
@@ -140,7 +170,7 @@ static int path_is_root(const char *path)
 	return *path == '\0';
 }
 
-static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size);
+static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonblock);
 
 int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file **out)
 {
@@ -230,7 +260,7 @@ int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file 
 		goto out;
 	}
 	if ((flags & O_TRUNC) && wr && !created && in->size > 0) {
-		rc = do_truncate(fs, ino, 0);
+		rc = do_truncate(fs, ino, 0, !!(flags & O_NONBLOCK));
 		if (rc)
 			goto out;
 	}
@@ -384,7 +414,8 @@ static uint64_t write_direct(struct dxl_fs *fs, uint64_t ino, const uint8_t *src
 }
 
 /* Write [pos, end) from src in transactions, allocating and unsharing. */
-static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint64_t pos, uint64_t end)
+static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint64_t pos, uint64_t end,
+		      int *changed)
 {
 	const uint8_t *base = src - pos;
 	int rc = 0;
@@ -405,6 +436,7 @@ static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 				rc = fill_hole(fs, tx, ino, fu, want, &m, &phys, &n);
 				if (rc)
 					break;
+				*changed = 1;
 				bytes = run_bytes(fs, pos, n, end);
 				/* zero what the write leaves of the new units */
 				if (uoff)
@@ -416,6 +448,7 @@ static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 				rc = cow_units(fs, tx, ino, fu, want, &m, &phys, &n);
 				if (rc)
 					break;
+				*changed |= phys != m.phys;
 				bytes = run_bytes(fs, pos, n, end);
 			}
 			dxl_pmem_memcpy(&fs->pm, dxl_unit_ptr(fs, phys) + uoff, base + pos, bytes);
@@ -441,9 +474,9 @@ static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 {
 	struct dxl_fs *fs;
-	const struct dxl_inode *in = NULL;
+	const struct dxl_inode *in;
 	uint64_t end, done;
-	int rc = file_ok(f);
+	int rc = file_ok(f), changed = 0, broke = 0;
 
 	if (rc)
 		return rc;
@@ -455,6 +488,7 @@ ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 	rc = dxl_fs_lock(fs);
 	if (rc)
 		return rc;
+again:
 	rc = dxl_inode_read(fs, NULL, f->ino, &in);
 	if (rc)
 		goto out;
@@ -468,15 +502,28 @@ ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 	if (len == 0)
 		goto out;
 	end = off + len;
+	/* Copying a shared unit on write remaps it: leases on the range
+	 * are broken first (that may drop the lock, so look again). */
+	if (!broke && leases_exist(fs) && range_has_shared(fs, f->ino, off, end, &rc)) {
+		rc = dxl_fs_break(fs, f->ino, off, end, nonblocking(f), 0);
+		if (rc)
+			goto out;
+		broke = 1;
+		goto again;
+	}
+	if (rc)
+		goto out;
 	done = 0;
 	if (end <= in->size) {
 		done = write_direct(fs, f->ino, buf, off, end, &rc);
 		if (rc)
 			goto out;
 	}
-	if (off + done < end)
-		rc = write_slow(fs, f->ino, (const uint8_t *)buf + done, off + done, end);
-	else {
+	if (off + done < end) {
+		rc = write_slow(fs, f->ino, (const uint8_t *)buf + done, off + done, end, &changed);
+		if (changed)
+			dxl_fs_layout_changed(fs, f->ino, off, end);
+	} else {
 		dxl_pmem_drain(&fs->pm);
 		f->pending_mtime = dxl_now_ns();
 	}
@@ -527,7 +574,7 @@ static int remove_units(struct dxl_fs *fs, uint64_t ino, uint64_t fu, uint64_t n
 	return 0;
 }
 
-static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size)
+static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonblock)
 {
 	const struct dxl_inode *in = NULL;
 	struct dxl_tx *tx;
@@ -537,6 +584,11 @@ static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size)
 		return dxl_err(EFBIG, "truncate to %llu: beyond the largest file size",
 			       (unsigned long long)size);
 	rc = dxl_inode_read(fs, NULL, ino, &in);
+	if (rc == 0 && size < in->size) {
+		rc = dxl_fs_break(fs, ino, size, UINT64_MAX, nonblock, 0);
+		if (rc == 0)
+			rc = dxl_inode_read(fs, NULL, ino, &in);
+	}
 	if (rc)
 		return rc;
 	if (!S_ISREG(in->mode))
@@ -560,7 +612,9 @@ static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size)
 	/* Units past the new EOF go after the size is durable: a crash in
 	 * between leaves them allocated past EOF, which is legal (as after
 	 * fallocate KEEP_SIZE), never a file that lost data it still shows. */
-	return remove_units(fs, ino, units_up(fs, size), UINT64_MAX >> fs->unit_shift);
+	rc = remove_units(fs, ino, units_up(fs, size), UINT64_MAX >> fs->unit_shift);
+	dxl_fs_layout_changed(fs, ino, size, UINT64_MAX);
+	return rc;
 }
 
 int dxl_ftruncate(dxl_file *f, uint64_t size)
@@ -576,7 +630,7 @@ int dxl_ftruncate(dxl_file *f, uint64_t size)
 	rc = dxl_fs_lock(fs);
 	if (rc)
 		return rc;
-	rc = do_truncate(fs, f->ino, size);
+	rc = do_truncate(fs, f->ino, size, nonblocking(f));
 	dxl_fs_unlock(fs);
 	return rc;
 }
@@ -598,7 +652,7 @@ int dxl_truncate(dxl_pool *pool, const char *path, uint64_t size)
 		return rc;
 	rc = dxl_namei(fs, NULL, path, 1, &ino);
 	if (rc == 0)
-		rc = do_truncate(fs, ino, size);
+		rc = do_truncate(fs, ino, size, 0);
 	dxl_fs_unlock(fs);
 	return rc;
 }
@@ -610,7 +664,7 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 		       int keep_size)
 {
 	uint64_t pos = off;
-	int rc = 0;
+	int rc = 0, changed = 0;
 
 	while (pos < end) {
 		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
@@ -628,12 +682,14 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 				rc = fill_hole(fs, tx, ino, fu, want, &m, &phys, &n);
 				if (rc)
 					break;
+				changed = 1;
 				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys), 0, n << fs->unit_shift);
 				bytes = run_bytes(fs, pos, n, end);
 			} else if (zero) {
 				rc = cow_units(fs, tx, ino, fu, want, &m, &phys, &n);
 				if (rc)
 					break;
+				changed |= phys != m.phys;
 				bytes = run_bytes(fs, pos, n, end);
 				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys) + uoff, 0, bytes);
 			} else {
@@ -652,9 +708,11 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 		dxl_pmem_drain(&fs->pm);
 		rc = dxl_tx_commit(tx);
 		if (rc)
-			return rc;
+			break;
 	}
-	return 0;
+	if (changed)
+		dxl_fs_layout_changed(fs, ino, off, end);
+	return rc;
 }
 
 static int punch_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end)
@@ -687,6 +745,7 @@ static int punch_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 	rc = dxl_tx_commit(tx);
 	if (rc == 0 && last > first)
 		rc = remove_units(fs, ino, first, last - first);
+	dxl_fs_layout_changed(fs, ino, off, end);
 	return rc;
 }
 
@@ -713,7 +772,14 @@ int dxl_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
 	rc = dxl_fs_lock(fs);
 	if (rc)
 		return rc;
-	if (mode & FALLOC_FL_PUNCH_HOLE)
+	/* a punch removes units; zeroing copies shared ones: both remap */
+	if ((mode & FALLOC_FL_PUNCH_HOLE) ||
+	    ((mode & FALLOC_FL_ZERO_RANGE) && leases_exist(fs) &&
+	     range_has_shared(fs, f->ino, off, off + len, &rc)))
+		rc = dxl_fs_break(fs, f->ino, off, off + len, nonblocking(f), 0);
+	if (rc)
+		;
+	else if (mode & FALLOC_FL_PUNCH_HOLE)
 		rc = punch_range(fs, f->ino, off, off + len);
 	else
 		rc = alloc_range(fs, f->ino, off, off + len, !!(mode & FALLOC_FL_ZERO_RANGE), keep);
@@ -812,7 +878,15 @@ int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off
 	rc = dxl_fs_lock(fs);
 	if (rc)
 		return rc;
-	rc = dxl_inode_read(fs, NULL, src->ino, &sin);
+	/* the destination range's blocks are replaced */
+	if (len)
+		rc = dxl_fs_break(fs, dst->ino, dst_off,
+				  len > UINT64_MAX - dst_off ? UINT64_MAX : dst_off + DXL_ALIGN_UP(len, fs->unit),
+				  nonblocking(dst), 0);
+	else
+		rc = dxl_fs_break(fs, dst->ino, dst_off, UINT64_MAX, nonblocking(dst), 0);
+	if (rc == 0)
+		rc = dxl_inode_read(fs, NULL, src->ino, &sin);
 	if (rc == 0)
 		rc = dxl_inode_read(fs, NULL, dst->ino, &din);
 	if (rc)
@@ -849,6 +923,7 @@ int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off
 	if (rc == 0)
 		rc = share_range(fs, src->ino, src_off >> fs->unit_shift, dst->ino,
 				 dst_off >> fs->unit_shift, ulen, dst_off + len);
+	dxl_fs_layout_changed(fs, dst->ino, dst_off, dst_off + (ulen << fs->unit_shift));
 out:
 	dxl_fs_unlock(fs);
 	return rc;

@@ -130,7 +130,8 @@ int dxl_inode_unlink(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino)
 	if (!S_ISDIR(in->mode) && --in->nlink > 0)
 		return 0;
 	in->nlink = 0;
-	if (!dxl_inode_is_open(fs, ino) && small_inode(in))
+	/* with leases in the pool the reaper frees it, after breaking them */
+	if (!dxl_inode_is_open(fs, ino) && small_inode(in) && dxl_rt_shared(fs->rt)->nleases == 0)
 		return free_inode(fs, tx, ino, in->mode);
 	/* open here, or big: freed by dxl_inode_reap() in transactions of its own */
 	sb = dxl_sb_write(tx);
@@ -186,6 +187,15 @@ static int reap_locked(struct dxl_fs *fs, uint64_t ino)
 	if (rc)
 		return rc;
 	if (in->nlink != 0 || !(in->flags & DXL_INODE_F_ORPHAN))
+		return 0;
+	/* the last link is gone: leases on the file are broken before its
+	 * storage goes (this may drop the lock, so look again after) */
+	rc = dxl_fs_break(fs, ino, 0, UINT64_MAX, 0, 0);
+	if (rc)
+		return rc;
+	if (!dxl_meta_used(fs, NULL, ino) || *(const uint32_t *)dxl_blk_ptr(fs, ino) != DXL_INODE_MAGIC ||
+	    dxl_inode_read(fs, NULL, ino, &in) || in->nlink != 0 || !(in->flags & DXL_INODE_F_ORPHAN) ||
+	    dxl_inode_is_open(fs, ino))
 		return 0;
 	mode = in->mode;
 	/* The inode stays on the orphan list until its last transaction, so

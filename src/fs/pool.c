@@ -227,6 +227,12 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 	} else {
 		rc = 0;
 	}
+	if (rc == 0) {
+		/* join the process table, reclaiming what dead processes held */
+		dxl_lease_reap_dead(fs->rt);
+		rc = dxl_rt_register(fs->rt);
+		rc = rc < 0 ? rc : 0;
+	}
 	dxl_rt_consistent(fs->rt);
 	dxl_rt_unlock(fs->rt);
 	if (rc)
@@ -253,6 +259,11 @@ fail_pm:
 
 void dxl_fs_close(struct dxl_fs *fs)
 {
+	if (dxl_fs_lock(fs) == 0) {
+		dxl_lease_drop_self(fs->rt);
+		dxl_rt_unregister(fs->rt);
+		dxl_fs_unlock(fs);
+	}
 	dxl_rt_close(fs->rt);
 	dxl_journal_fini(&fs->j);
 	dxl_pmem_sync(&fs->pm, 0, fs->pm.size);

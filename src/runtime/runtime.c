@@ -10,25 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime.h"
+#include "rt_internal.h"
 #include "util/util.h"
 
 #define RT_MAGIC 0x54524c58444fULL
-#define RT_VERSION 1u
-#define RT_SIZE (64u << 10)
-
-struct rt_shared {
-	uint64_t magic;
-	uint32_t version;
-	uint32_t size;
-	pthread_mutex_t meta_lock;
-};
-
-struct dxl_rt {
-	int fd;
-	struct rt_shared *sh;
-	char path[512];
-};
+#define RT_VERSION 2u
+#define RT_SIZE DXL_ALIGN_UP(sizeof(struct rt_shared), 4096)
 
 static int ofd_lock(int fd, short type, off_t start, int wait)
 {
@@ -41,7 +28,7 @@ static int rt_init(struct rt_shared *sh)
 	pthread_mutexattr_t a;
 	int rc;
 
-	memset(sh, 0, sizeof(*sh));
+	memset(sh, 0, sizeof(*sh)); /* a fresh tmpfs file is zero: this is for a reused one */
 	pthread_mutexattr_init(&a);
 	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
@@ -49,7 +36,8 @@ static int rt_init(struct rt_shared *sh)
 	pthread_mutexattr_destroy(&a);
 	if (rc)
 		return dxl_err(rc, "runtime: cannot initialise the metadata lock");
-	sh->size = RT_SIZE;
+	sh->size = (uint32_t)RT_SIZE;
+	sh->next_lease_id = 1;
 	sh->version = RT_VERSION;
 	__atomic_store_n(&sh->magic, RT_MAGIC, __ATOMIC_RELEASE);
 	return 0;
@@ -72,6 +60,8 @@ int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first)
 		n += snprintf(rt->path + n, sizeof(rt->path) - (size_t)n, "%02x", uuid[i]);
 	snprintf(rt->path + n, sizeof(rt->path) - (size_t)n, ".rt");
 
+	memcpy(rt->uuid, uuid, sizeof(rt->uuid));
+	rt->self = -1;
 	rt->fd = open(rt->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (rt->fd < 0) {
 		rc = dxl_err(errno, "runtime file %s: %s", rt->path, strerror(errno));
@@ -84,7 +74,7 @@ int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first)
 		goto fail;
 	}
 	*first = ofd_lock(rt->fd, F_WRLCK, 1, 0) == 0;
-	if (*first && ftruncate(rt->fd, RT_SIZE) < 0) {
+	if (*first && (ftruncate(rt->fd, 0) < 0 || ftruncate(rt->fd, (off_t)RT_SIZE) < 0)) {
 		rc = dxl_err(errno, "runtime file %s: %s", rt->path, strerror(errno));
 		goto fail;
 	}
@@ -97,7 +87,7 @@ int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first)
 	if (*first) {
 		rc = rt_init(rt->sh);
 	} else if (__atomic_load_n(&rt->sh->magic, __ATOMIC_ACQUIRE) != RT_MAGIC ||
-		   rt->sh->version != RT_VERSION) {
+		   rt->sh->version != RT_VERSION || rt->sh->size != RT_SIZE) {
 		rc = dxl_err(EPROTO, "runtime file %s is in use by an incompatible daxlease version",
 			     rt->path);
 	}

@@ -27,6 +27,25 @@ int dxl_rt_lock(struct dxl_rt *rt);
 void dxl_rt_consistent(struct dxl_rt *rt);
 void dxl_rt_unlock(struct dxl_rt *rt);
 
+/* ------------------------------------------------ process table (proc.c)
+ * All under the metadata lock. */
+/* Take a slot for this process (reusing dead processes' slots: the caller
+ * first reclaims what they held, see dxl_rt_dead_proc()). */
+int dxl_rt_register(struct dxl_rt *rt);
+void dxl_rt_unregister(struct dxl_rt *rt);
+int dxl_rt_self(const struct dxl_rt *rt);
+/* Is the process in slot i gone (exited, or its pid reused)? */
+int dxl_rt_proc_dead(struct dxl_rt *rt, int slot);
+struct rt_shared *dxl_rt_shared(struct dxl_rt *rt);
+const uint8_t *dxl_rt_uuid(const struct dxl_rt *rt);
+
+/* Lease-state futex: bump after any lease change; wait (unlocked) until
+ * it moves past seen or the CLOCK_MONOTONIC deadline passes. */
+void dxl_rt_seq_bump(struct dxl_rt *rt);
+uint32_t dxl_rt_seq(struct dxl_rt *rt);
+void dxl_rt_seq_wait(struct dxl_rt *rt, uint32_t seen, int64_t deadline_ns);
+int64_t dxl_mono_ns(void);
+
 /* Path of the runtime file (for messages and `daxlease info`). */
 const char *dxl_rt_path(const struct dxl_rt *rt);
 

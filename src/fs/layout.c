@@ -1,0 +1,38 @@
+/*
+ * Layout changes and leases: the fs side of breaking.
+ */
+#include "fs.h"
+
+int dxl_fs_break(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint64_t end, int nonblock,
+		 uint64_t exclude)
+{
+	struct dxl_break_req req = {
+		.ino = ino, .start = start, .end = end, .nonblock = nonblock,
+		.self_dispatches = fs->self_dispatches, .exclude = exclude,
+	};
+
+	for (;;) {
+		struct dxl_break b;
+		int rc;
+
+		req.break_ms = fs->sb->lease_break_ms;
+		rc = dxl_break_check(fs->rt, &req, &b);
+		if (rc <= 0)
+			return rc;
+		/* holders need the lock to release: wait without it */
+		dxl_fs_unlock(fs);
+		dxl_break_wait(fs->rt, &b);
+		rc = dxl_fs_lock(fs);
+		if (rc)
+			return rc;
+	}
+}
+
+void dxl_fs_layout_changed(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint64_t end)
+{
+	if (dxl_rt_shared(fs->rt)->nleases == 0)
+		return;
+	if (fs->layout_changed)
+		fs->layout_changed(fs, ino);
+	dxl_break_notify_coherent(fs->rt, ino, start, end);
+}

@@ -1,0 +1,66 @@
+/*
+ * Event sockets: one abstract-namespace datagram socket per process (and
+ * per lease that asked for its own fd).  A datagram socket is pollable,
+ * needs no shared memory ring, and a send to a name nobody holds fails at
+ * once with ECONNREFUSED — which is how a breaker learns that a holder is
+ * gone without waiting for the deadline.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lease.h"
+#include "util/util.h"
+
+static socklen_t ev_addr(struct dxl_rt *rt, uint64_t token, struct sockaddr_un *sa)
+{
+	const uint8_t *u = dxl_rt_uuid(rt);
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	/* sun_path[0] = 0: the abstract namespace, nothing on disk to clean up */
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
+		     "daxlease-%02x%02x%02x%02x%02x%02x%02x%02x-%016llx", u[0], u[1], u[2], u[3], u[4],
+		     u[5], u[6], u[7], (unsigned long long)token);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+int dxl_ev_socket(struct dxl_rt *rt, uint64_t token)
+{
+	struct sockaddr_un sa;
+	socklen_t len = ev_addr(rt, token, &sa);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return dxl_err(errno, "event socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
+		int e = errno;
+		close(fd);
+		return dxl_err(e, "event socket: bind: %s", strerror(e));
+	}
+	return fd;
+}
+
+int dxl_ev_send(struct dxl_rt *rt, uint64_t token, const struct dxl_wire_event *ev)
+{
+	static _Thread_local int fd = -1;
+	struct sockaddr_un sa;
+	socklen_t len = ev_addr(rt, token, &sa);
+	ssize_t n;
+
+	if (fd < 0) {
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+	}
+	/* MSG_DONTWAIT: a holder that never reads must not stall the breaker;
+	 * its full queue just means it gets no more news before revocation */
+	n = sendto(fd, ev, sizeof(*ev), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
+	if (n < 0)
+		return -errno;
+	return 0;
+}

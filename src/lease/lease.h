@@ -1,0 +1,95 @@
+/*
+ * lease: layout leases, pins and quarantine, kept in the runtime tables
+ * shared by every process of a pool.  Everything here runs under the
+ * metadata lock except dxl_break_wait().  The layer knows inode numbers,
+ * byte ranges and unit ranges — not extents or files: the fs layer asks
+ * it before changing a layout (dxl_break_check) and before handing out
+ * units (dxl_pin_first).
+ */
+#ifndef DXL_LEASE_H
+#define DXL_LEASE_H
+
+#include <stdint.h>
+
+#include "runtime/rt_shared.h"
+#include "runtime/runtime.h"
+
+/* What travels on an event socket. */
+struct dxl_wire_event {
+	uint32_t type;          /* DXL_EV_* */
+	uint32_t pad;
+	uint64_t lease_id;
+	uint64_t ino;
+	uint64_t start, end;
+	int64_t deadline_ns;
+	int32_t breaker_pid;
+	uint32_t pad2;
+};
+#define DXL_EV_COHERENT 100u /* internal: a plain mapping's file changed; remap */
+
+/* ---------------------------------------------------------------- leases */
+struct dxl_lease_req {
+	uint64_t ino, gen;
+	uint64_t start, end;    /* bytes, end exclusive */
+	uint32_t flags;         /* RT_LF_* */
+	uint64_t notify;        /* event socket token */
+	const char *path;
+};
+/* Returns the new lease's id in *id. */
+int dxl_lt_take(struct dxl_rt *rt, const struct dxl_lease_req *req, uint64_t *id);
+/* -EBUSY while it holds pins (unless revoked), -ENOENT if unknown. */
+int dxl_lt_release(struct dxl_rt *rt, uint64_t id);
+struct rt_lease *dxl_lt_find(struct dxl_rt *rt, uint64_t id);
+
+/* ---------------------------------------------------------------- pins */
+/* Pin units [unit, unit+len) (of file ino) under lease id (0: transient). */
+int dxl_pt_add(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t lease, uint64_t ino,
+	       int *slot);
+void dxl_pt_drop(struct dxl_rt *rt, int slot);
+/* First pinned unit in [unit, unit+len) (*end: where that pin ends), or
+ * UINT64_MAX when none is pinned. */
+uint64_t dxl_pin_first(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t *end);
+/* Units were freed: count those still pinned as quarantined (for display). */
+void dxl_pin_note_free(struct dxl_rt *rt, uint64_t unit, uint64_t len);
+
+/* ---------------------------------------------------------------- breaks */
+struct dxl_break {
+	int64_t deadline_ns;
+	uint32_t seq;
+};
+struct dxl_break_req {
+	uint64_t ino;
+	uint64_t start, end;
+	int nonblock;
+	uint32_t break_ms;      /* the pool's lease-break time */
+	int self_dispatches;    /* this process runs an event thread: its own leases can be waited for */
+	uint64_t exclude;       /* a lease of the caller's own that the change is made under */
+};
+/*
+ * Before a layout change: 0 = go ahead; -ETXTBSY = a refusing lease is in
+ * the way (nothing was started); -EWOULDBLOCK = nonblock and breaks were
+ * started; 1 = wait: unlock, dxl_break_wait(), lock and call again.
+ * Leases whose deadline passed, or whose holder died, are revoked here.
+ */
+int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct dxl_break *b);
+void dxl_break_wait(struct dxl_rt *rt, const struct dxl_break *b);
+/* After a layout change: tell plain mappings of other processes to remap. */
+void dxl_break_notify_coherent(struct dxl_rt *rt, uint64_t ino, uint64_t start, uint64_t end);
+
+/* Reclaim the leases and pins of processes that died; returns how many
+ * processes were reclaimed. */
+int dxl_lease_reap_dead(struct dxl_rt *rt);
+/* Drop everything this process holds (at pool close). */
+void dxl_lease_drop_self(struct dxl_rt *rt);
+
+/* ---------------------------------------------------------------- events */
+/* Event socket of token (abstract namespace, named by pool uuid + token). */
+int dxl_ev_socket(struct dxl_rt *rt, uint64_t token);
+/* 0 sent, -ECONNREFUSED if nobody listens (holder gone), other <0 errors. */
+int dxl_ev_send(struct dxl_rt *rt, uint64_t token, const struct dxl_wire_event *ev);
+
+/* Test-only switch: DXL_TEST_NO_QUARANTINE=1 makes dxl_pin_first() see no
+ * pins, so a test can show that corruption follows without quarantine. */
+int dxl_quarantine_disabled(void);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * Pins: physical unit ranges that must not be handed out again.
+ *
+ * The quarantine is the pin table itself: units freed while pinned are
+ * free in the persistent bitmap (after a crash there are no pins, so
+ * "free" is right), and the allocator skips them for as long as a live
+ * pin covers them.  The last unpin returns them without further work.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lease.h"
+#include "util/util.h"
+
+int dxl_quarantine_disabled(void)
+{
+	static int cached = -1;
+	if (cached < 0) {
+		const char *v = getenv("DXL_TEST_NO_QUARANTINE");
+		cached = v && *v && strcmp(v, "0") != 0;
+	}
+	return cached;
+}
+
+int dxl_pt_add(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t lease, uint64_t ino,
+	       int *slot)
+{
+	struct rt_shared *sh = dxl_rt_shared(rt);
+	struct rt_lease *l = NULL;
+	uint32_t i;
+
+	if (len == 0)
+		return dxl_err(EINVAL, "pin of zero units");
+	if (lease) {
+		l = dxl_lt_find(rt, lease);
+		if (!l || l->state == RT_LEASE_REVOKED)
+			return dxl_err(ENOLCK, "lease %llu was revoked: take a new one on the new layout",
+				       (unsigned long long)lease);
+	}
+	for (i = 0; i < RT_MAX_PINS; i++) {
+		struct rt_pin *p = &sh->pins[i];
+		if (p->len)
+			continue;
+		p->unit = unit;
+		p->lease = lease;
+		p->proc = dxl_rt_self(rt);
+		p->quarantined = 0;
+		p->ino = ino;
+		__atomic_store_n(&p->len, len, __ATOMIC_RELEASE);
+		sh->npins++;
+		if (i >= sh->pins_hi)
+			sh->pins_hi = i + 1;
+		if (l)
+			l->npins++;
+		*slot = (int)i;
+		return 0;
+	}
+	return dxl_err(ENOMEM, "pin table full (%d pins in the pool)", RT_MAX_PINS);
+}
+
+void dxl_pt_drop(struct dxl_rt *rt, int slot)
+{
+	struct rt_shared *sh = dxl_rt_shared(rt);
+	struct rt_pin *p;
+	struct rt_lease *l;
+
+	if (slot < 0 || slot >= RT_MAX_PINS)
+		return;
+	p = &sh->pins[slot];
+	if (!p->len)
+		return;
+	l = p->lease ? dxl_lt_find(rt, p->lease) : NULL;
+	if (l && l->npins && --l->npins == 0 && (l->flags & RT_LF_ORPHANED)) {
+		memset(l, 0, sizeof(*l));
+		sh->nleases--;
+	}
+	memset(p, 0, sizeof(*p));
+	sh->npins--;
+	while (sh->pins_hi > 0 && sh->pins[sh->pins_hi - 1].len == 0)
+		sh->pins_hi--;
+	dxl_rt_seq_bump(rt);
+}
+
+uint64_t dxl_pin_first(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t *end)
+{
+	struct rt_shared *sh = dxl_rt_shared(rt);
+	uint64_t best = UINT64_MAX, best_end = 0;
+	uint32_t i;
+
+	if (sh->npins == 0 || dxl_quarantine_disabled())
+		return UINT64_MAX;
+	for (i = 0; i < sh->pins_hi; i++) {
+		const struct rt_pin *p = &sh->pins[i];
+		uint64_t lo, hi;
+		if (!p->len || p->unit >= unit + len || p->unit + p->len <= unit)
+			continue;
+		lo = DXL_MAX(p->unit, unit);
+		hi = p->unit + p->len;
+		if (lo < best || (lo == best && hi > best_end)) {
+			best = lo;
+			best_end = hi;
+		}
+	}
+	if (best != UINT64_MAX && end)
+		*end = best_end;
+	return best;
+}
+
+void dxl_pin_note_free(struct dxl_rt *rt, uint64_t unit, uint64_t len)
+{
+	struct rt_shared *sh = dxl_rt_shared(rt);
+	uint32_t i;
+
+	if (sh->npins == 0)
+		return;
+	for (i = 0; i < sh->pins_hi; i++) {
+		struct rt_pin *p = &sh->pins[i];
+		uint64_t lo, hi;
+		if (!p->len || p->unit >= unit + len || p->unit + p->len <= unit)
+			continue;
+		lo = DXL_MAX(p->unit, unit);
+		hi = DXL_MIN(p->unit + p->len, unit + len);
+		p->quarantined += (uint32_t)(hi - lo);
+	}
+}

@@ -1,0 +1,16 @@
+/* The runtime handle, shared by the files of the runtime layer. */
+#ifndef DXL_RT_INTERNAL_H
+#define DXL_RT_INTERNAL_H
+
+#include "rt_shared.h"
+#include "runtime.h"
+
+struct dxl_rt {
+	int fd;
+	struct rt_shared *sh;
+	uint8_t uuid[16];
+	int self;              /* our slot in sh->procs, -1 before registration */
+	char path[512];
+};
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * Layout of the runtime file shared by the processes of one pool.  Every
+ * table is changed only under the metadata lock; readers that do not hold
+ * it (the event thread peeking at a state) read single aligned words.
+ * Pins and leases are runtime state: after a reboot there are none.
+ */
+#ifndef DXL_RT_SHARED_H
+#define DXL_RT_SHARED_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#define RT_MAX_PROCS 256
+#define RT_MAX_LEASES 4096
+#define RT_MAX_PINS 16384
+#define RT_PATH_LEN 64
+
+struct rt_proc {
+	int32_t pid;              /* 0 = free slot */
+	uint32_t pad;
+	uint64_t start_time;      /* /proc/PID/stat starttime: pids get reused */
+	uint64_t token;           /* names the process's event socket */
+};
+
+enum rt_lease_state {
+	RT_LEASE_FREE = 0,
+	RT_LEASE_ACTIVE = 1,
+	RT_LEASE_BREAKING = 2,
+	RT_LEASE_REVOKED = 3,
+};
+
+struct rt_lease {
+	uint64_t id;
+	uint32_t state;           /* enum rt_lease_state */
+	uint32_t flags;           /* RT_LF_* */
+	int32_t proc;             /* holder's slot in procs[] */
+	uint32_t npins;           /* long-term pins taken under it */
+	uint64_t ino, gen;
+	uint64_t start, end;      /* bytes, end exclusive (UINT64_MAX = infinity) */
+	int64_t deadline_ns;      /* CLOCK_MONOTONIC, while breaking */
+	uint64_t notify;          /* event socket token (process's or the lease's own) */
+	char path[RT_PATH_LEN];
+};
+#define RT_LF_REFUSE 0x1
+#define RT_LF_COHERENT 0x2        /* a plain mapping's lease: told after the change, not before */
+#define RT_LF_ORPHANED 0x4        /* released after revocation; freed with its last pin */
+
+struct rt_pin {
+	uint64_t unit, len;       /* physical units; len 0 = free slot */
+	uint64_t lease;           /* lease id, 0 = transient */
+	int32_t proc;
+	uint32_t quarantined;     /* units freed while pinned */
+	uint64_t ino;
+};
+
+struct rt_shared {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t size;
+	pthread_mutex_t meta_lock;
+	uint32_t lease_seq;       /* futex: bumped whenever a lease is released or changes state */
+	uint32_t pad;
+	uint64_t next_lease_id;
+	uint32_t nleases;         /* leases in use: 0 lets hot paths skip every check */
+	uint32_t npins;           /* pins in use */
+	uint32_t pins_hi;         /* pins[] slots at and above this are free */
+	uint32_t leases_hi;
+	struct rt_proc procs[RT_MAX_PROCS];
+	struct rt_lease leases[RT_MAX_LEASES];
+	struct rt_pin pins[RT_MAX_PINS];
+};
+
+#endif
