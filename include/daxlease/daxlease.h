@@ -66,7 +66,8 @@ struct dxl_statfs {
 	uint64_t pool_size;     /* bytes of the backing store in use */
 	uint64_t unit;          /* allocation unit in bytes */
 	uint64_t data_units;    /* units for file data */
-	uint64_t free_units;
+	uint64_t free_units;    /* free and not in quarantine */
+	uint64_t quarantined_units; /* freed while pinned: free again once unpinned */
 	uint64_t meta_blocks;   /* 4 KiB metadata blocks (inodes, trees) */
 	uint64_t free_meta_blocks;
 	uint64_t inodes;        /* inodes in use */

@@ -1,10 +1,13 @@
 /*
  * Files: open/close, read/write, truncate, fallocate, reflink, sync.
  *
- * Invariant that keeps sparse files and truncation simple: every byte of
- * an allocated unit that lies beyond EOF is zero.  Units are zeroed when
- * allocated (as DAX file systems must: a mapping sees the media), and
- * truncate/punch zero the part of a unit they cut.
+ * Bytes past EOF: units wholly past EOF are zero (units are zeroed when
+ * allocated, as DAX file systems must: a mapping sees the media).  The
+ * tail of the unit holding EOF may hold anything — old data after a
+ * truncate, stores made through a mapping — so whatever makes a file grow
+ * zeroes the part of that tail it brings inside EOF (grow_zero()).  That
+ * keeps truncate down a single metadata commit, crash-atomic, with no
+ * data write ahead of it.
  *
  * Data is written straight into the pool with non-temporal stores; a
  * write that only overwrites private, allocated units needs no
@@ -17,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/falloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -171,6 +175,8 @@ static int path_is_root(const char *path)
 }
 
 static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonblock);
+static int grow_zero(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t old_size,
+		     uint64_t new_size);
 
 int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file **out)
 {
@@ -270,6 +276,7 @@ int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file 
 	f->pool = pool;
 	f->ino = ino;
 	f->flags = flags;
+	snprintf(f->path, sizeof(f->path), "%s", path);
 	*out = f;
 out:
 	dxl_fs_unlock(fs);
@@ -344,6 +351,12 @@ ssize_t dxl_pread(dxl_file *f, void *buf, size_t len, uint64_t off)
 		return dxl_err(EBADF, "read: file not open for reading");
 	if (len > SSIZE_MAX || (len && !buf))
 		return dxl_err(EINVAL, "read: bad buffer or length");
+	if (off > INT64_MAX)
+		return dxl_err(EINVAL, "read at %llu: offset beyond the largest file offset",
+			       (unsigned long long)off);
+	if (len > UINT64_MAX - off)
+		return dxl_err(EOVERFLOW, "read at %llu+%zu: the range wraps around",
+			       (unsigned long long)off, len);
 	if (len == 0 || off >= DXL_MAX_FILE)
 		return 0;
 	fs = &f->pool->fs;
@@ -418,11 +431,23 @@ static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 		      int *changed)
 {
 	const uint8_t *base = src - pos;
-	int rc = 0;
+	int rc = 0, first = 1;
 
 	while (pos < end) {
 		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
 		const struct dxl_inode *in = NULL;
+
+		/* a write past EOF leaves a gap that must read as zeros */
+		if (first) {
+			rc = dxl_inode_read(fs, tx, ino, &in);
+			if (rc == 0 && pos > in->size)
+				rc = grow_zero(fs, tx, ino, in->size, pos);
+			if (rc) {
+				dxl_tx_abort(tx);
+				return rc;
+			}
+			first = 0;
+		}
 
 		while (pos < end && !dxl_tx_full(tx)) {
 			uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1);
@@ -554,6 +579,19 @@ static int zero_in_unit(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint
 	return 0;
 }
 
+/* The file grows from old_size to new_size: zero what it brings inside
+ * EOF of the unit that held the old EOF (see the top of this file). */
+static int grow_zero(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t old_size,
+		     uint64_t new_size)
+{
+	uint64_t uoff = old_size & (fs->unit - 1);
+
+	if (!uoff || new_size <= old_size)
+		return 0;
+	return zero_in_unit(fs, tx, ino, old_size >> fs->unit_shift, uoff,
+			    DXL_MIN(fs->unit, uoff + (new_size - old_size)));
+}
+
 /* Unmap whole units [fu, fu+n) in as many transactions as it takes. */
 static int remove_units(struct dxl_fs *fs, uint64_t ino, uint64_t fu, uint64_t n)
 {
@@ -596,9 +634,7 @@ static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonbl
 	if (size == in->size)
 		return 0;
 	tx = dxl_tx_begin(&fs->j);
-	rc = 0;
-	if (size < in->size && (size & (fs->unit - 1)))
-		rc = zero_in_unit(fs, tx, ino, size >> fs->unit_shift, size & (fs->unit - 1), fs->unit);
+	rc = grow_zero(fs, tx, ino, in->size, size);
 	if (rc == 0)
 		rc = set_times(fs, tx, ino, size, 1);
 	if (rc) {
@@ -659,9 +695,14 @@ int dxl_truncate(dxl_pool *pool, const char *path, uint64_t size)
 
 /* ------------------------------------------------------------------ fallocate */
 
-/* Allocate (mode 0/KEEP_SIZE) or zero (ZERO_RANGE) [off, end). */
-static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, int zero,
-		       int keep_size)
+enum alloc_how {
+	ALLOC_FILL,    /* fallocate: holes get zeroed units */
+	ALLOC_ZERO,    /* zero range: holes allocated, mapped units zeroed (COW if shared) */
+	ALLOC_PRIVATE, /* pin/map: holes allocated, shared units copied, data kept */
+};
+
+static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end,
+		       enum alloc_how how, int keep_size)
 {
 	uint64_t pos = off;
 	int rc = 0, changed = 0;
@@ -685,13 +726,14 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 				changed = 1;
 				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys), 0, n << fs->unit_shift);
 				bytes = run_bytes(fs, pos, n, end);
-			} else if (zero) {
+			} else if (how != ALLOC_FILL) {
 				rc = cow_units(fs, tx, ino, fu, want, &m, &phys, &n);
 				if (rc)
 					break;
 				changed |= phys != m.phys;
 				bytes = run_bytes(fs, pos, n, end);
-				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys) + uoff, 0, bytes);
+				if (how == ALLOC_ZERO)
+					dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys) + uoff, 0, bytes);
 			} else {
 				bytes = run_bytes(fs, pos, m.len, end);
 			}
@@ -699,7 +741,11 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 		}
 		if (rc == 0)
 			rc = dxl_inode_read(fs, tx, ino, &in);
-		if (rc == 0 && (!keep_size || zero))
+		if (rc == 0 && !keep_size && pos > in->size)
+			rc = grow_zero(fs, tx, ino, in->size, pos);
+		if (rc == 0)
+			rc = dxl_inode_read(fs, tx, ino, &in);
+		if (rc == 0 && (!keep_size || how == ALLOC_ZERO))
 			rc = set_times(fs, tx, ino, (!keep_size && pos > in->size) ? pos : in->size, 1);
 		if (rc) {
 			dxl_tx_abort(tx);
@@ -782,9 +828,22 @@ int dxl_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
 	else if (mode & FALLOC_FL_PUNCH_HOLE)
 		rc = punch_range(fs, f->ino, off, off + len);
 	else
-		rc = alloc_range(fs, f->ino, off, off + len, !!(mode & FALLOC_FL_ZERO_RANGE), keep);
+		rc = alloc_range(fs, f->ino, off, off + len,
+				 (mode & FALLOC_FL_ZERO_RANGE) ? ALLOC_ZERO : ALLOC_FILL, keep);
 	dxl_fs_unlock(fs);
 	return rc;
+}
+
+int dxl_file_prepare(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, int nonblock,
+		     uint64_t exclude)
+{
+	int rc = 0;
+
+	if (leases_exist(fs) && range_has_shared(fs, ino, off, end, &rc))
+		rc = dxl_fs_break(fs, ino, off, end, nonblock, exclude);
+	if (rc)
+		return rc;
+	return alloc_range(fs, ino, off, end, ALLOC_PRIVATE, 1);
 }
 
 /* ------------------------------------------------------------------ reflink */
@@ -808,13 +867,16 @@ static int mark_shared(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint6
 	return dxl_bt_update(fs, tx, &root, k, &e, sizeof(e));
 }
 
+/* Replace dst's units [dfu, dfu+ulen) with src's [sfu, ...): per piece,
+ * the destination's old units go and the source's are shared in the same
+ * transaction, so a reflink that fits one transaction is atomic. */
 static int share_range(struct dxl_fs *fs, uint64_t sino, uint64_t sfu, uint64_t dino, uint64_t dfu,
 		       uint64_t ulen, uint64_t new_dsize)
 {
 	uint64_t pos = 0;
 	int rc = 0;
 
-	while (pos < ulen || rc) {
+	for (;;) {
 		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
 		const struct dxl_inode *in = NULL;
 
@@ -826,15 +888,20 @@ static int share_range(struct dxl_fs *fs, uint64_t sino, uint64_t sfu, uint64_t 
 			if (rc)
 				break;
 			n = DXL_MIN(m.len, ulen - pos);
-			if (!m.hole) {
+			rc = dxl_ext_remove(fs, tx, dino, dfu + pos, n);
+			if (rc == -EAGAIN) {
+				rc = 0;
+				break; /* commit what is done; the rest in the next one */
+			}
+			if (rc == 0 && !m.hole) {
 				rc = mark_shared(fs, tx, sino, sfu + pos);
 				if (rc == 0)
 					rc = dxl_refc_inc(fs, tx, m.phys, n);
 				if (rc == 0)
 					rc = dxl_ext_insert(fs, tx, dino, dfu + pos, m.phys, n, DXL_EXT_SHARED);
-				if (rc)
-					break;
 			}
+			if (rc)
+				break;
 			pos += n;
 		}
 		if (rc == 0)
@@ -846,12 +913,9 @@ static int share_range(struct dxl_fs *fs, uint64_t sino, uint64_t sfu, uint64_t 
 			return rc;
 		}
 		rc = dxl_tx_commit(tx);
-		if (rc)
+		if (rc || pos == ulen)
 			return rc;
-		if (pos == ulen)
-			break;
 	}
-	return 0;
 }
 
 int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off, uint64_t len)
@@ -919,7 +983,17 @@ int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off
 		rc = dxl_err(EINVAL, "reflink: source and destination ranges overlap");
 		goto out;
 	}
-	rc = remove_units(fs, dst->ino, dst_off >> fs->unit_shift, ulen);
+	if (dst_off > din->size && (din->size & umask)) {
+		/* the destination grows past a gap: zero it, as any growth does */
+		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
+		rc = grow_zero(fs, tx, dst->ino, din->size, dst_off);
+		if (rc == 0) {
+			dxl_pmem_drain(&fs->pm);
+			rc = dxl_tx_commit(tx);
+		} else {
+			dxl_tx_abort(tx);
+		}
+	}
 	if (rc == 0)
 		rc = share_range(fs, src->ino, src_off >> fs->unit_shift, dst->ino,
 				 dst_off >> fs->unit_shift, ulen, dst_off + len);

@@ -46,6 +46,7 @@ struct dxl_fs {
 	 * mappings follow at once (other processes are told by event) */
 	void (*layout_changed)(struct dxl_fs *fs, uint64_t ino);
 	void *map_state;           /* the map layer's per-pool state */
+	void (*map_fini)(struct dxl_fs *fs); /* tears it down at close */
 };
 
 /* the public handle is the fs */
@@ -205,11 +206,19 @@ int dxl_namei_parent(struct dxl_fs *fs, struct dxl_tx *tx, const char *path, uin
 		     const char **name, size_t *len);
 
 /* ---------------------------------------------------------------- file.c */
+/* Make [off, end) of ino allocated and private (holes filled with zeroed
+ * units, shared units copied), keeping the size: what a pin or a mapping
+ * needs before it takes the units.  Lock held (may be dropped, see
+ * dxl_fs_break). */
+int dxl_file_prepare(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, int nonblock,
+		     uint64_t exclude);
+
 struct dxl_file {
 	struct dxl_pool *pool;
 	uint64_t ino;
 	int flags;                /* open flags */
 	int64_t pending_mtime;    /* lazytime: written at close/fsync/next tx (0 = none) */
+	char path[64];            /* as opened, for lease listings (may be cut) */
 };
 
 #endif

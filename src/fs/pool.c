@@ -151,6 +151,33 @@ int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts)
 	return rc;
 }
 
+/*
+ * A process killed while a transaction was being applied can leave the
+ * superblock's cache lines half old, half new: its checksum fails although
+ * replaying the journal would mend it.  Its geometry never changes, so the
+ * backup copy says where the journal is.  Done under the runtime's opener
+ * lock only in effect: the caller is the one opening the pool, and replay
+ * is idempotent even if another process does the same.
+ */
+static int recover_torn_sb(struct dxl_fs *fs)
+{
+	struct dxl_sb backup;
+	struct dxl_journal j = { 0 };
+	uint64_t boff = DXL_ALIGN_DOWN(fs->pm.size, DXL_BLOCK_SIZE) - DXL_BLOCK_SIZE;
+	int rc;
+
+	if (fs->sb->magic != DXL_SB_MAGIC || fs->pm.size < 2 * DXL_BLOCK_SIZE)
+		return -EUCLEAN;
+	memcpy(&backup, fs->pm.base + boff, sizeof(backup));
+	if (dxl_sb_verify(&backup, fs->pm.size) != 0 || backup.pool_size - DXL_BLOCK_SIZE != boff ||
+	    memcmp(backup.uuid, fs->sb->uuid, sizeof(backup.uuid)) != 0)
+		return dxl_err(EUCLEAN, "superblock checksum mismatch and no usable backup");
+	rc = dxl_journal_recover(&j, &fs->pm, &backup);
+	if (rc)
+		return rc;
+	return dxl_sb_verify(fs->sb, fs->pm.size);
+}
+
 int dxl_fs_lock(struct dxl_fs *fs)
 {
 	int rc = dxl_rt_lock(fs->rt);
@@ -191,6 +218,8 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 		goto fail_pm;
 	}
 	rc = dxl_sb_verify(fs->sb, fs->pm.size);
+	if (rc == -EUCLEAN && !(flags & (DXL_FS_RDONLY | DXL_FS_NORECOVER)))
+		rc = recover_torn_sb(fs);
 	if (rc) {
 		char why[256];
 		snprintf(why, sizeof(why), "%s", dxl_errmsg()); /* not formatted into itself */
@@ -259,6 +288,8 @@ fail_pm:
 
 void dxl_fs_close(struct dxl_fs *fs)
 {
+	if (fs->map_fini)
+		fs->map_fini(fs);
 	if (dxl_fs_lock(fs) == 0) {
 		dxl_lease_drop_self(fs->rt);
 		dxl_rt_unregister(fs->rt);
@@ -303,6 +334,12 @@ int dxl_pool_close(dxl_pool *pool)
 	return 0;
 }
 
+static int unit_is_free(void *arg, uint64_t unit)
+{
+	struct dxl_fs *fs = arg;
+	return unit < fs->sb->data_units && !dxl_unit_used(fs, NULL, unit);
+}
+
 int dxl_statfs(dxl_pool *pool, struct dxl_statfs *st)
 {
 	struct dxl_fs *fs;
@@ -322,7 +359,8 @@ int dxl_statfs(dxl_pool *pool, struct dxl_statfs *st)
 	st->pool_size = fs->sb->pool_size;
 	st->unit = fs->unit;
 	st->data_units = fs->sb->data_units;
-	st->free_units = fs->sb->free_units;
+	st->quarantined_units = dxl_pin_count_free(fs->rt, unit_is_free, fs);
+	st->free_units = fs->sb->free_units - DXL_MIN(st->quarantined_units, fs->sb->free_units);
 	st->meta_blocks = fs->sb->meta_blocks;
 	st->free_meta_blocks = fs->sb->free_meta;
 	st->inodes = fs->sb->inodes;

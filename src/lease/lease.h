@@ -52,6 +52,10 @@ uint64_t dxl_pin_first(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t 
 /* Units were freed: count those still pinned as quarantined (for display). */
 void dxl_pin_note_free(struct dxl_rt *rt, uint64_t unit, uint64_t len);
 
+/* Pinned units that is_free() says are free in the allocation map: the
+ * quarantine, counted once however many pins cover a unit. */
+uint64_t dxl_pin_count_free(struct dxl_rt *rt, int (*is_free)(void *arg, uint64_t unit), void *arg);
+
 /* ---------------------------------------------------------------- breaks */
 struct dxl_break {
 	int64_t deadline_ns;

@@ -78,7 +78,7 @@ void dxl_pt_drop(struct dxl_rt *rt, int slot)
 	sh->npins--;
 	while (sh->pins_hi > 0 && sh->pins[sh->pins_hi - 1].len == 0)
 		sh->pins_hi--;
-	dxl_rt_seq_bump(rt);
+	/* no bump: nobody waits for a pin; a lease waits for its release */
 }
 
 uint64_t dxl_pin_first(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t *end)
@@ -122,4 +122,39 @@ void dxl_pin_note_free(struct dxl_rt *rt, uint64_t unit, uint64_t len)
 		hi = DXL_MIN(p->unit + p->len, unit + len);
 		p->quarantined += (uint32_t)(hi - lo);
 	}
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+uint64_t dxl_pin_count_free(struct dxl_rt *rt, int (*is_free)(void *arg, uint64_t unit), void *arg)
+{
+	struct rt_shared *sh = dxl_rt_shared(rt);
+	uint64_t (*r)[2], total = 0, cur_end = 0;
+	uint32_t i, n = 0;
+
+	if (sh->npins == 0)
+		return 0;
+	r = malloc((size_t)sh->pins_hi * sizeof(*r));
+	if (!r)
+		return 0;
+	for (i = 0; i < sh->pins_hi; i++)
+		if (sh->pins[i].len) {
+			r[n][0] = sh->pins[i].unit;
+			r[n][1] = sh->pins[i].unit + sh->pins[i].len;
+			n++;
+		}
+	/* merge overlapping pins so a unit pinned twice counts once */
+	qsort(r, n, sizeof(*r), cmp_range);
+	for (i = 0; i < n; i++) {
+		uint64_t u = DXL_MAX(r[i][0], cur_end);
+		for (; u < r[i][1]; u++)
+			total += (uint64_t)is_free(arg, u);
+		cur_end = DXL_MAX(cur_end, r[i][1]);
+	}
+	free(r);
+	return total;
 }

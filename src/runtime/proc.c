@@ -110,8 +110,9 @@ static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *
 
 void dxl_rt_seq_bump(struct dxl_rt *rt)
 {
-	__atomic_add_fetch(&rt->sh->lease_seq, 1, __ATOMIC_RELEASE);
-	futex(&rt->sh->lease_seq, FUTEX_WAKE, INT32_MAX, NULL);
+	__atomic_add_fetch(&rt->sh->lease_seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&rt->sh->seq_waiters, __ATOMIC_SEQ_CST))
+		futex(&rt->sh->lease_seq, FUTEX_WAKE, INT32_MAX, NULL);
 }
 
 uint32_t dxl_rt_seq(struct dxl_rt *rt)
@@ -131,5 +132,9 @@ void dxl_rt_seq_wait(struct dxl_rt *rt, uint32_t seen, int64_t deadline_ns)
 		left = 100000000LL;
 	ts.tv_sec = (time_t)(left / 1000000000LL);
 	ts.tv_nsec = (long)(left % 1000000000LL);
+	/* count ourselves before the futex re-checks seen: a bump after
+	 * that either sees us and wakes, or changed the word first */
+	__atomic_add_fetch(&rt->sh->seq_waiters, 1, __ATOMIC_SEQ_CST);
 	futex(&rt->sh->lease_seq, FUTEX_WAIT, seen, &ts);
+	__atomic_sub_fetch(&rt->sh->seq_waiters, 1, __ATOMIC_SEQ_CST);
 }

@@ -59,7 +59,7 @@ struct rt_shared {
 	uint32_t size;
 	pthread_mutex_t meta_lock;
 	uint32_t lease_seq;       /* futex: bumped whenever a lease is released or changes state */
-	uint32_t pad;
+	uint32_t seq_waiters;     /* breakers asleep on lease_seq: wake only if any */
 	uint64_t next_lease_id;
 	uint32_t nleases;         /* leases in use: 0 lets hot paths skip every check */
 	uint32_t npins;           /* pins in use */

@@ -62,16 +62,26 @@ int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first)
 
 	memcpy(rt->uuid, uuid, sizeof(rt->uuid));
 	rt->self = -1;
-	rt->fd = open(rt->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (rt->fd < 0) {
-		rc = dxl_err(errno, "runtime file %s: %s", rt->path, strerror(errno));
-		free(rt);
-		return rc;
-	}
-	/* Byte 0 serialises openers; byte 1 is held shared while open. */
-	if (ofd_lock(rt->fd, F_WRLCK, 0, 1) < 0) {
-		rc = dxl_err(errno, "runtime file %s: lock: %s", rt->path, strerror(errno));
-		goto fail;
+	for (;;) {
+		struct stat a, b;
+
+		rt->fd = open(rt->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (rt->fd < 0) {
+			rc = dxl_err(errno, "runtime file %s: %s", rt->path, strerror(errno));
+			free(rt);
+			return rc;
+		}
+		/* Byte 0 serialises openers and the last closer; byte 1 is
+		 * held shared while open. */
+		if (ofd_lock(rt->fd, F_WRLCK, 0, 1) < 0) {
+			rc = dxl_err(errno, "runtime file %s: lock: %s", rt->path, strerror(errno));
+			goto fail;
+		}
+		/* the last closer may have removed the file we opened */
+		if (fstat(rt->fd, &a) == 0 && stat(rt->path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			break;
+		close(rt->fd);
 	}
 	*first = ofd_lock(rt->fd, F_WRLCK, 1, 0) == 0;
 	if (*first && (ftruncate(rt->fd, 0) < 0 || ftruncate(rt->fd, (off_t)RT_SIZE) < 0)) {
@@ -111,6 +121,10 @@ void dxl_rt_close(struct dxl_rt *rt)
 	if (!rt)
 		return;
 	munmap(rt->sh, RT_SIZE);
+	/* The last one out removes the file: runtime state does not outlive
+	 * its users, and /dev/shm is memory. */
+	if (ofd_lock(rt->fd, F_WRLCK, 0, 1) == 0 && ofd_lock(rt->fd, F_WRLCK, 1, 0) == 0)
+		unlink(rt->path);
 	close(rt->fd); /* drops the OFD locks */
 	free(rt);
 }

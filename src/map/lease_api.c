@@ -1,0 +1,254 @@
+/*
+ * Layout leases as the application holds them, and the /proc/locks-like
+ * listing.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "map.h"
+
+dxl_lease *dxl_lease_lookup(struct dxl_mapst *ms, uint64_t id)
+{
+	dxl_lease *l;
+
+	for (l = ms->leases; l; l = l->next)
+		if (l->id == id)
+			return l;
+	return NULL;
+}
+
+int dxl_lease_take_locked(dxl_file *f, uint64_t off, uint64_t end, uint32_t rt_flags, dxl_lease_cb cb,
+			  void *arg, dxl_lease **out)
+{
+	struct dxl_fs *fs = &f->pool->fs;
+	struct dxl_mapst *ms = fs->map_state;
+	struct dxl_lease_req req;
+	const struct dxl_inode *in = NULL;
+	dxl_lease *l;
+	uint64_t token = dxl_rt_shared(fs->rt)->procs[dxl_rt_self(fs->rt)].token;
+	int own_fd = -1, rc;
+
+	if ((rt_flags & RT_LF_REFUSE) && !(fs->sb->flags & DXL_SBF_UNBREAKABLE))
+		return dxl_err(EPERM, "refusing (unbreakable) leases are not allowed in this pool "
+				      "(daxlease tune POOL --unbreakable yes)");
+	rc = dxl_inode_read(fs, NULL, f->ino, &in);
+	if (rc)
+		return rc;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return dxl_err(ENOMEM, "lease: out of memory");
+	if (rt_flags & RT_LF_OWNFD) {
+		if (getrandom(&token, sizeof(token), 0) != (ssize_t)sizeof(token))
+			token ^= (uint64_t)dxl_mono_ns();
+		own_fd = dxl_ev_socket(fs->rt, token);
+		if (own_fd < 0) {
+			free(l);
+			return own_fd;
+		}
+	}
+	req.ino = f->ino;
+	req.gen = in->gen;
+	req.start = off;
+	req.end = end;
+	req.flags = rt_flags & ~RT_LF_OWNFD;
+	req.notify = token;
+	req.path = f->path;
+	rc = dxl_lt_take(fs->rt, &req, &l->id);
+	if (rc) {
+		if (own_fd >= 0)
+			close(own_fd);
+		free(l);
+		return rc;
+	}
+	l->pool = f->pool;
+	l->ino = f->ino;
+	l->cb = cb;
+	l->arg = arg;
+	l->own_fd = own_fd;
+	pthread_mutex_lock(&ms->mu);
+	l->next = ms->leases;
+	ms->leases = l;
+	pthread_mutex_unlock(&ms->mu);
+	*out = l;
+	return 0;
+}
+
+int dxl_lease_take(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_lease_cb cb,
+		   void *arg, dxl_lease **out)
+{
+	struct dxl_mapst *ms;
+	struct dxl_fs *fs;
+	uint64_t end;
+	int rc;
+
+	dxl_err_clear();
+	if (!f || !f->pool || !out)
+		return dxl_err(EINVAL, "lease: bad argument");
+	if (flags & ~(unsigned)(DXL_LEASE_REFUSE | DXL_LEASE_OWN_FD))
+		return dxl_err(EINVAL, "lease: unknown flags %#x", flags);
+	end = (len == 0 || len > UINT64_MAX - off) ? UINT64_MAX : off + len;
+	rc = dxl_map_state(f->pool, &ms);
+	if (rc)
+		return rc;
+	fs = &f->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	rc = dxl_lease_take_locked(f, off, end,
+				   ((flags & DXL_LEASE_REFUSE) ? RT_LF_REFUSE : 0) |
+					   ((flags & DXL_LEASE_OWN_FD) ? RT_LF_OWNFD : 0),
+				   cb, arg, out);
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
+int dxl_lease_release_locked(dxl_lease *l)
+{
+	struct dxl_fs *fs = &l->pool->fs;
+	struct dxl_mapst *ms = fs->map_state;
+	dxl_lease **pp;
+	int rc = dxl_lt_release(fs->rt, l->id);
+
+	if (rc && rc != -ENOENT)
+		return rc;
+	pthread_mutex_lock(&ms->mu);
+	for (pp = &ms->leases; *pp; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	pthread_mutex_unlock(&ms->mu);
+	if (l->own_fd >= 0)
+		close(l->own_fd);
+	free(l);
+	return 0;
+}
+
+int dxl_lease_release(dxl_lease *l)
+{
+	struct dxl_fs *fs;
+	int rc;
+
+	dxl_err_clear();
+	if (!l)
+		return dxl_err(EINVAL, "lease: no lease");
+	if (l->mapping)
+		return dxl_err(EBUSY, "lease %llu belongs to a mapping: dxl_munmap releases it",
+			       (unsigned long long)l->id);
+	fs = &l->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	rc = dxl_lease_release_locked(l);
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
+int dxl_lease_state(dxl_lease *l)
+{
+	struct dxl_fs *fs;
+	struct rt_lease *rl;
+	int rc;
+
+	dxl_err_clear();
+	if (!l)
+		return dxl_err(EINVAL, "lease: no lease");
+	fs = &l->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	rl = dxl_lt_find(fs->rt, l->id);
+	/* gone from the table: a dead-holder reclaim or pool-wide reset */
+	rc = rl ? (int)rl->state : DXL_LEASE_REVOKED;
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
+uint64_t dxl_lease_id(const dxl_lease *l)
+{
+	return l ? l->id : 0;
+}
+
+int dxl_lease_fd(dxl_lease *l)
+{
+	if (!l)
+		return dxl_err(EINVAL, "lease: no lease");
+	if (l->own_fd < 0)
+		return dxl_err(EINVAL, "lease %llu has no fd of its own (take it with DXL_LEASE_OWN_FD)",
+			       (unsigned long long)l->id);
+	return l->own_fd;
+}
+
+int dxl_lease_list(dxl_pool *pool, dxl_lease_info_fn fn, void *arg)
+{
+	struct dxl_fs *fs;
+	struct rt_shared *sh;
+	struct dxl_lease_info *v = NULL;
+	size_t n = 0, i;
+	int64_t now;
+	int rc;
+
+	dxl_err_clear();
+	if (!pool || !fn)
+		return dxl_err(EINVAL, "lease list: bad argument");
+	fs = &pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	dxl_lease_reap_dead(fs->rt);
+	sh = dxl_rt_shared(fs->rt);
+	v = calloc((size_t)sh->leases_hi + sh->pins_hi + 1, sizeof(*v));
+	if (!v) {
+		dxl_fs_unlock(fs);
+		return dxl_err(ENOMEM, "lease list: out of memory");
+	}
+	now = dxl_mono_ns();
+	for (i = 0; i < sh->leases_hi; i++) {
+		const struct rt_lease *l = &sh->leases[i];
+		struct dxl_lease_info *o = &v[n];
+		if (l->state == RT_LEASE_FREE)
+			continue;
+		o->id = l->id;
+		o->pid = sh->procs[l->proc].pid;
+		o->ino = l->ino;
+		o->start = l->start;
+		o->end = l->end;
+		o->kind = (l->flags & RT_LF_REFUSE) ? DXL_INFO_LEASE_REFUSE : DXL_INFO_LEASE;
+		o->state = l->state;
+		o->ms_left = l->state == RT_LEASE_BREAKING ? DXL_MAX(0, (l->deadline_ns - now) / 1000000) : -1;
+		o->pins = l->npins;
+		memcpy(o->path, l->path, sizeof(o->path));
+		o->path[sizeof(o->path) - 1] = '\0';
+		n++;
+	}
+	for (i = 0; i < sh->pins_hi; i++) {
+		const struct rt_pin *p = &sh->pins[i];
+		const struct rt_lease *l;
+		struct dxl_lease_info *o = &v[n];
+		if (!p->len)
+			continue;
+		l = p->lease ? dxl_lt_find(fs->rt, p->lease) : NULL;
+		o->id = p->lease;
+		o->pid = sh->procs[p->proc].pid;
+		o->ino = p->ino;
+		o->start = p->unit;
+		o->end = p->unit + p->len;
+		o->kind = p->lease ? DXL_INFO_PIN_LONGTERM : DXL_INFO_PIN;
+		o->state = l ? l->state : 0;
+		o->ms_left = -1;
+		o->quarantined = p->quarantined;
+		if (l)
+			memcpy(o->path, l->path, sizeof(o->path));
+		o->path[sizeof(o->path) - 1] = '\0';
+		n++;
+	}
+	dxl_fs_unlock(fs);
+	rc = 0;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(arg, &v[i]);
+	free(v);
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,271 @@
+/*
+ * Direct mappings: the pool's own memory at one contiguous address range,
+ * one mmap(MAP_FIXED) per extent over a reserved range.
+ *
+ * DXL_MAP_DIRECT: the user's lease and a long-term pin; when the lease is
+ * revoked the range becomes PROT_NONE, as a revoked mapping would.
+ * Plain: an internal lease that is never waited for (RT_LF_COHERENT) plus
+ * a pin, so units the mapping still reaches stay in quarantine; after the
+ * file's layout changes the library remaps — at once in this process, by
+ * its event thread in others — holes as read-only zero pages and pages
+ * past EOF as PROT_NONE.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "map.h"
+
+#define PAGE 4096ull
+
+static int map_fixed(dxl_mapping *m, uint64_t rel, uint64_t len, int prot, int fd, uint64_t fd_off)
+{
+	void *want = m->addr + rel, *got;
+
+	if (fd >= 0)
+		got = mmap(want, len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)fd_off);
+	else
+		got = mmap(want, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	if (got == MAP_FAILED)
+		return dxl_err(errno, "mmap: %s", strerror(errno));
+	return 0;
+}
+
+/* Point every page of m at the file's current layout (lock held). */
+static int map_pages(struct dxl_fs *fs, dxl_mapping *m)
+{
+	const struct dxl_inode *in = NULL;
+	uint64_t rel = 0, size;
+	int rc = dxl_inode_read(fs, NULL, m->ino, &in);
+
+	if (rc)
+		return rc;
+	size = in->size;
+	while (rel < m->len) {
+		uint64_t pos = m->off + rel, fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1);
+		uint64_t n;
+		struct dxl_map em;
+
+		if (!(m->flags & DXL_MAP_DIRECT) && pos >= DXL_ALIGN_UP(size, PAGE)) {
+			/* past EOF: access faults, as with mmap(2) */
+			return map_fixed(m, rel, m->len - rel, PROT_NONE, -1, 0);
+		}
+		rc = dxl_ext_map(fs, NULL, m->ino, fu, &em);
+		if (rc)
+			return rc;
+		n = DXL_MIN((em.len << fs->unit_shift) - uoff, m->len - rel);
+		if (em.len > (UINT64_MAX >> fs->unit_shift))
+			n = m->len - rel;
+		if (!(m->flags & DXL_MAP_DIRECT))
+			n = DXL_MIN(n, DXL_ALIGN_UP(size, PAGE) - pos);
+		if (em.hole)
+			rc = map_fixed(m, rel, n, m->prot & PROT_READ, -1, 0);
+		else
+			rc = map_fixed(m, rel, n, m->prot, fs->pm.fd,
+				       (uint64_t)(dxl_unit_ptr(fs, em.phys) - fs->pm.base) + uoff);
+		if (rc)
+			return rc;
+		rel += n;
+	}
+	return 0;
+}
+
+int dxl_map_remap_locked(dxl_mapping *m)
+{
+	struct dxl_fs *fs = &m->pool->fs;
+	dxl_pin *np = NULL;
+	int rc;
+
+	if (m->revoked || (m->flags & DXL_MAP_DIRECT))
+		return 0;
+	/* pin the new layout before dropping the old: no gap in which a unit
+	 * the pages reach could be handed out */
+	rc = dxl_pin_locked(fs, m->ino, m->off, m->off + m->len, m->lease->id, &np);
+	if (rc == 0)
+		rc = map_pages(fs, m);
+	if (rc) {
+		/* cannot follow: make it inaccessible rather than stale */
+		dxl_unpin_locked(fs, np);
+		mprotect(m->addr, m->len, PROT_NONE);
+		m->revoked = 1;
+		return rc;
+	}
+	dxl_unpin_locked(fs, m->pin);
+	m->pin = np;
+	return 0;
+}
+
+void dxl_map_revoked(dxl_mapping *m)
+{
+	if (m->revoked)
+		return;
+	mprotect(m->addr, m->len, PROT_NONE);
+	m->revoked = 1;
+}
+
+void dxl_map_layout_changed(struct dxl_fs *fs, uint64_t ino)
+{
+	struct dxl_mapst *ms = fs->map_state;
+	dxl_mapping *m;
+
+	if (!ms)
+		return;
+	pthread_mutex_lock(&ms->mu);
+	for (m = ms->maps; m; m = m->next) {
+		if (m->ino != ino)
+			continue;
+		if (m->flags & DXL_MAP_DIRECT) {
+			struct rt_lease *rl = dxl_lt_find(fs->rt, m->lease->id);
+			if (!rl || rl->state == RT_LEASE_REVOKED)
+				dxl_map_revoked(m);
+		} else {
+			dxl_map_remap_locked(m);
+		}
+	}
+	pthread_mutex_unlock(&ms->mu);
+}
+
+int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dxl_lease_cb cb,
+	     void *arg, dxl_mapping **out)
+{
+	struct dxl_fs *fs;
+	struct dxl_mapst *ms;
+	const struct dxl_inode *in = NULL;
+	dxl_mapping *m;
+	uint64_t align, end;
+	void *res;
+	int rc, direct = !!(flags & DXL_MAP_DIRECT);
+
+	dxl_err_clear();
+	if (!f || !f->pool || !out || len == 0)
+		return dxl_err(EINVAL, "mmap: bad argument");
+	if (flags & ~(unsigned)DXL_MAP_DIRECT)
+		return dxl_err(EINVAL, "mmap: unknown flags %#x", flags);
+	if (prot & ~(PROT_READ | PROT_WRITE))
+		return dxl_err(EINVAL, "mmap: prot may only be PROT_READ and PROT_WRITE");
+	if ((prot & PROT_WRITE) && (f->flags & O_ACCMODE) == O_RDONLY)
+		return dxl_err(EACCES, "mmap: writable mapping of a file opened read-only");
+	fs = &f->pool->fs;
+	/* the backing store maps at its own alignment (2 MiB on device-DAX) */
+	align = DXL_MAX(fs->pm.align, PAGE);
+	if (off % align || off > UINT64_MAX - len)
+		return dxl_err(EINVAL, "mmap: offset %llu is not a multiple of %llu",
+			       (unsigned long long)off, (unsigned long long)align);
+	len = DXL_ALIGN_UP(len, PAGE);
+	end = off + len;
+	rc = dxl_map_state(f->pool, &ms);
+	if (rc)
+		return rc;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return dxl_err(ENOMEM, "mmap: out of memory");
+	m->pool = f->pool;
+	m->ino = f->ino;
+	m->off = off;
+	m->len = len;
+	m->prot = prot;
+	m->flags = flags;
+	/* reserve the whole range first: extents then land inside it */
+	res = mmap(NULL, len + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED) {
+		free(m);
+		return dxl_err(errno, "mmap: cannot reserve %zu bytes: %s", len, strerror(errno));
+	}
+	m->addr = (uint8_t *)DXL_ALIGN_UP((uintptr_t)res, align);
+	if ((uint8_t *)res < m->addr)
+		munmap(res, (size_t)(m->addr - (uint8_t *)res));
+	munmap(m->addr + len, (size_t)((uint8_t *)res + len + align - (m->addr + len)));
+
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		goto fail_unmap;
+	rc = dxl_inode_read(fs, NULL, f->ino, &in);
+	if (rc == 0 && end > DXL_ALIGN_UP(in->size, fs->unit))
+		rc = dxl_err(EINVAL, "mmap of bytes %llu..%llu: past the end of the file (%llu); extend it first",
+			     (unsigned long long)off, (unsigned long long)end, (unsigned long long)in->size);
+	if (rc == 0)
+		rc = dxl_lease_take_locked(f, off, end, direct ? 0 : RT_LF_COHERENT, direct ? cb : NULL,
+					   direct ? arg : NULL, &m->lease);
+	if (rc)
+		goto fail_locked;
+	/* allocate and commit the range's metadata now: afterwards stores
+	 * made durable with dxl_persist() need no fsync (MAP_SYNC's promise) */
+	rc = dxl_file_prepare(fs, f->ino, off, end, !!(f->flags & O_NONBLOCK), m->lease->id);
+	if (rc == 0)
+		rc = dxl_pin_locked(fs, f->ino, off, end, m->lease->id, &m->pin);
+	if (rc == 0)
+		rc = map_pages(fs, m);
+	if (rc)
+		goto fail_lease;
+	m->lease->mapping = m;
+	pthread_mutex_lock(&ms->mu);
+	m->next = ms->maps;
+	ms->maps = m;
+	pthread_mutex_unlock(&ms->mu);
+	dxl_fs_unlock(fs);
+	/* plain mappings follow other processes' changes without the
+	 * application's help: someone has to read the events */
+	if (!direct && (rc = dxl_event_thread_start(f->pool)) != 0) {
+		dxl_munmap(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+fail_lease:
+	dxl_unpin_locked(fs, m->pin);
+	dxl_lease_release_locked(m->lease);
+fail_locked:
+	dxl_fs_unlock(fs);
+fail_unmap:
+	munmap(m->addr, len);
+	free(m);
+	return rc;
+}
+
+void *dxl_mapping_addr(const dxl_mapping *m)
+{
+	return m ? m->addr : NULL;
+}
+
+size_t dxl_mapping_len(const dxl_mapping *m)
+{
+	return m ? m->len : 0;
+}
+
+dxl_lease *dxl_mapping_lease(const dxl_mapping *m)
+{
+	return m && (m->flags & DXL_MAP_DIRECT) ? m->lease : NULL;
+}
+
+int dxl_munmap(dxl_mapping *m)
+{
+	struct dxl_fs *fs;
+	struct dxl_mapst *ms;
+	dxl_mapping **pp;
+	int rc;
+
+	dxl_err_clear();
+	if (!m)
+		return 0;
+	fs = &m->pool->fs;
+	ms = fs->map_state;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&ms->mu);
+	for (pp = &ms->maps; *pp; pp = &(*pp)->next)
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	pthread_mutex_unlock(&ms->mu);
+	/* the address range goes first: after that nothing reaches the units */
+	munmap(m->addr, m->len);
+	dxl_unpin_locked(fs, m->pin);
+	m->lease->mapping = NULL;
+	dxl_lease_release_locked(m->lease);
+	dxl_fs_unlock(fs);
+	free(m);
+	return 0;
+}

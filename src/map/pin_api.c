@@ -1,0 +1,192 @@
+/*
+ * Pins as the application takes them: the get_user_pages of this file
+ * system.  A transient pin (a direct I/O) is a table entry and nothing
+ * else; a long-term pin (RDMA registration, MAP_DIRECT) must sit under a
+ * lease covering its range and is counted in it.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "map.h"
+
+static int pin_add_seg(dxl_pin *p, int slot, void *addr, size_t len)
+{
+	int *slots = realloc(p->slots, (size_t)(p->n + 1) * sizeof(*slots));
+	struct dxl_seg *segs;
+
+	if (!slots)
+		return -ENOMEM;
+	p->slots = slots;
+	segs = realloc(p->segs, (size_t)(p->n + 1) * sizeof(*segs));
+	if (!segs)
+		return -ENOMEM;
+	p->segs = segs;
+	p->slots[p->n] = slot;
+	p->segs[p->n].addr = addr;
+	p->segs[p->n].len = len;
+	p->n++;
+	return 0;
+}
+
+int dxl_pin_locked(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, uint64_t lease,
+		   dxl_pin **out)
+{
+	dxl_pin *p = calloc(1, sizeof(*p));
+	uint64_t pos = off;
+	int rc = 0;
+
+	if (!p)
+		return dxl_err(ENOMEM, "pin: out of memory");
+	p->lease = lease;
+	/* holes are skipped: a plain mapping pins what its pages reach */
+	while (pos < end) {
+		uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1), n, bytes;
+		struct dxl_map m;
+		int slot;
+
+		rc = dxl_ext_map(fs, NULL, ino, fu, &m);
+		if (rc)
+			break;
+		n = DXL_MIN(m.len, ((end - 1) >> fs->unit_shift) - fu + 1);
+		bytes = DXL_MIN((fu + n) << fs->unit_shift, end) - pos;
+		if (!m.hole) {
+			rc = dxl_pt_add(fs->rt, m.phys, n, lease, ino, &slot);
+			if (rc)
+				break;
+			rc = pin_add_seg(p, slot, dxl_unit_ptr(fs, m.phys) + uoff, bytes);
+			if (rc) {
+				dxl_pt_drop(fs->rt, slot);
+				rc = dxl_err(ENOMEM, "pin: out of memory");
+				break;
+			}
+		}
+		pos += bytes;
+	}
+	if (rc) {
+		dxl_unpin_locked(fs, p);
+		return rc;
+	}
+	p->pool = (dxl_pool *)fs;
+	*out = p;
+	return 0;
+}
+
+void dxl_unpin_locked(struct dxl_fs *fs, dxl_pin *p)
+{
+	int i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n; i++)
+		dxl_pt_drop(fs->rt, p->slots[i]);
+	free(p->slots);
+	free(p->segs);
+	free(p);
+}
+
+/* A long-term pin may only be taken under an active lease of this file
+ * that covers the range. */
+static int lease_covers(struct dxl_fs *fs, dxl_lease *l, uint64_t ino, uint64_t off, uint64_t end)
+{
+	struct rt_lease *rl = dxl_lt_find(fs->rt, l->id);
+
+	if (!rl || rl->state == RT_LEASE_REVOKED)
+		return dxl_err(ENOLCK, "lease %llu was revoked: take a new lease on the new layout",
+			       (unsigned long long)l->id);
+	if (rl->state == RT_LEASE_BREAKING)
+		return dxl_err(ENOLCK, "lease %llu is being broken: release it instead of pinning",
+			       (unsigned long long)l->id);
+	if (rl->ino != ino || rl->start > off || rl->end < end)
+		return dxl_err(ENOLCK, "lease %llu does not cover bytes %llu..%llu of this file",
+			       (unsigned long long)l->id, (unsigned long long)off, (unsigned long long)end);
+	return 0;
+}
+
+int dxl_pin_range(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_lease *lease,
+		  dxl_pin **out)
+{
+	struct dxl_fs *fs;
+	const struct dxl_inode *in = NULL;
+	uint64_t end, lid = 0;
+	int longterm = !!(flags & DXL_PIN_LONGTERM), rc;
+	struct dxl_map m;
+
+	dxl_err_clear();
+	if (!f || !f->pool || !out)
+		return dxl_err(EINVAL, "pin: bad argument");
+	if (flags & ~(unsigned)DXL_PIN_LONGTERM)
+		return dxl_err(EINVAL, "pin: unknown flags %#x", flags);
+	if (len == 0 || off > UINT64_MAX - len)
+		return dxl_err(EINVAL, "pin: bad range");
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return dxl_err(EBADF, "pin: the file is not open for writing (a pinned range can be written by DMA)");
+	if (longterm && !lease)
+		return dxl_err(ENOLCK, "a long-term pin needs a layout lease covering the range "
+				       "(dxl_lease_take first)");
+	if (longterm && (lease->pool != f->pool || lease->ino != f->ino))
+		return dxl_err(EINVAL, "pin: the lease is on another file");
+	end = off + len;
+	fs = &f->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	if (longterm) {
+		lid = lease->id;
+		rc = lease_covers(fs, lease, f->ino, off, end);
+		if (rc)
+			goto out;
+	}
+	rc = dxl_inode_read(fs, NULL, f->ino, &in);
+	if (rc)
+		goto out;
+	if (end > DXL_ALIGN_UP(in->size, fs->unit)) {
+		rc = dxl_err(EINVAL, "pin of bytes %llu..%llu: past the end of the file (%llu); extend it first",
+			     (unsigned long long)off, (unsigned long long)end, (unsigned long long)in->size);
+		goto out;
+	}
+	/* The usual direct I/O: one private extent covers it, nothing to prepare. */
+	rc = dxl_ext_map(fs, NULL, f->ino, off >> fs->unit_shift, &m);
+	if (rc)
+		goto out;
+	if (m.hole || (m.flags & DXL_EXT_SHARED) ||
+	    m.len < ((end - 1) >> fs->unit_shift) - (off >> fs->unit_shift) + 1) {
+		rc = dxl_file_prepare(fs, f->ino, off, end, !!(f->flags & O_NONBLOCK), lid);
+		if (rc == 0 && longterm)
+			rc = lease_covers(fs, lease, f->ino, off, end);
+		if (rc)
+			goto out;
+	}
+	rc = dxl_pin_locked(fs, f->ino, off, end, lid, out);
+out:
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
+int dxl_pin_segments(const dxl_pin *p, struct dxl_seg *segs, int n)
+{
+	int i;
+
+	if (!p)
+		return dxl_err(EINVAL, "pin: no pin");
+	for (i = 0; i < n && i < p->n; i++)
+		segs[i] = p->segs[i];
+	return p->n;
+}
+
+int dxl_unpin(dxl_pin *p)
+{
+	struct dxl_fs *fs;
+	int rc;
+
+	dxl_err_clear();
+	if (!p)
+		return 0;
+	fs = &p->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	dxl_unpin_locked(fs, p);
+	dxl_fs_unlock(fs);
+	return 0;
+}
