@@ -1,13 +1,14 @@
 /*
  * Files: open/close, read/write, truncate, fallocate, reflink, sync.
  *
- * Bytes past EOF: units wholly past EOF are zero (units are zeroed when
- * allocated, as DAX file systems must: a mapping sees the media).  The
- * tail of the unit holding EOF may hold anything — old data after a
- * truncate, stores made through a mapping — so whatever makes a file grow
- * zeroes the part of that tail it brings inside EOF (grow_zero()).  That
- * keeps truncate down a single metadata commit, crash-atomic, with no
- * data write ahead of it.
+ * Bytes past EOF may hold anything: old data after a truncate (whose
+ * units past EOF are freed in later transactions, so a crash can leave
+ * them), stores made through a mapping into the unit holding EOF.  So,
+ * as XFS does (xfs_zero_eof), whatever makes a file grow zeroes the mapped
+ * bytes it brings inside EOF (grow_zero()).  Units are zeroed when
+ * allocated (as DAX file systems must: a mapping sees the media).  That
+ * keeps truncate down a single metadata commit, with no data write ahead
+ * of it.
  *
  * Data is written straight into the pool with non-temporal stores; a
  * write that only overwrites private, allocated units needs no
@@ -579,17 +580,47 @@ static int zero_in_unit(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint
 	return 0;
 }
 
-/* The file grows from old_size to new_size: zero what it brings inside
- * EOF of the unit that held the old EOF (see the top of this file). */
+/* The file grows from old_size to new_size: zero every mapped byte of
+ * [old_size, new_size) (see the top of this file).  Holes need nothing;
+ * shared units wholly inside are unmapped rather than copied. */
 static int grow_zero(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t old_size,
 		     uint64_t new_size)
 {
-	uint64_t uoff = old_size & (fs->unit - 1);
+	uint64_t umask = fs->unit - 1, fu, last;
+	int rc = 0;
 
-	if (!uoff || new_size <= old_size)
+	if (new_size <= old_size)
 		return 0;
-	return zero_in_unit(fs, tx, ino, old_size >> fs->unit_shift, uoff,
-			    DXL_MIN(fs->unit, uoff + (new_size - old_size)));
+	if (old_size & umask) {
+		uint64_t to = DXL_MIN(fs->unit, (old_size & umask) + (new_size - old_size));
+		rc = zero_in_unit(fs, tx, ino, old_size >> fs->unit_shift, old_size & umask, to);
+		if (rc || (old_size >> fs->unit_shift) == (new_size >> fs->unit_shift))
+			return rc;
+	}
+	/* whole units [fu, last), then the head of the unit holding new_size */
+	fu = units_up(fs, old_size);
+	last = new_size >> fs->unit_shift;
+	while (fu < last) {
+		struct dxl_map m;
+		uint64_t n;
+
+		rc = dxl_ext_map(fs, tx, ino, fu, &m);
+		if (rc)
+			return rc;
+		n = DXL_MIN(m.len, last - fu);
+		if (!m.hole) {
+			if (m.flags & DXL_EXT_SHARED)
+				rc = dxl_ext_remove(fs, tx, ino, fu, n);
+			else
+				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, m.phys), 0, n << fs->unit_shift);
+			if (rc)
+				return rc == -EAGAIN ? dxl_err(E2BIG, "transaction full while zeroing past EOF") : rc;
+		}
+		fu += n;
+	}
+	if (new_size & umask)
+		rc = zero_in_unit(fs, tx, ino, last, 0, new_size & umask);
+	return rc;
 }
 
 /* Unmap whole units [fu, fu+n) in as many transactions as it takes. */
@@ -711,6 +742,16 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
 		const struct dxl_inode *in = NULL;
 
+		/* growing the file: what was past EOF before must read as zeros */
+		if (pos == off && !keep_size) {
+			rc = dxl_inode_read(fs, tx, ino, &in);
+			if (rc == 0 && end > in->size)
+				rc = grow_zero(fs, tx, ino, in->size, end);
+			if (rc) {
+				dxl_tx_abort(tx);
+				return rc;
+			}
+		}
 		while (pos < end && !dxl_tx_full(tx)) {
 			uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1);
 			uint64_t want = units_touched(fs, pos, end), phys = 0, n = 0, bytes;
@@ -739,10 +780,6 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 			}
 			pos += bytes;
 		}
-		if (rc == 0)
-			rc = dxl_inode_read(fs, tx, ino, &in);
-		if (rc == 0 && !keep_size && pos > in->size)
-			rc = grow_zero(fs, tx, ino, in->size, pos);
 		if (rc == 0)
 			rc = dxl_inode_read(fs, tx, ino, &in);
 		if (rc == 0 && (!keep_size || how == ALLOC_ZERO))

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -417,6 +418,20 @@ int dxl_tune_unbreakable(dxl_pool *pool, int allow)
 
 void dxl_persist(dxl_pool *pool, const void *addr, size_t len)
 {
-	if (pool && addr && len)
-		dxl_pmem_persist(&pool->fs.pm, addr, len);
+	struct dxl_pmem *pm;
+
+	if (!pool || !addr || !len)
+		return;
+	pm = &pool->fs.pm;
+	if (!pm->need_msync) {
+		dxl_pmem_persist(pm, addr, len);
+		return;
+	}
+	/* A mapping of the pool lives at its own address: msync exactly that
+	 * range, not merged with ranges of the pool's main mapping. */
+	{
+		uintptr_t lo = DXL_ALIGN_DOWN((uintptr_t)addr, 4096);
+		uintptr_t hi = DXL_ALIGN_UP((uintptr_t)addr + len, 4096);
+		msync((void *)lo, hi - lo, MS_SYNC);
+	}
 }
