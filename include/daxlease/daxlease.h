@@ -293,6 +293,7 @@ struct dxl_lease_info {
 #define DXL_INFO_LEASE_REFUSE 2
 #define DXL_INFO_PIN 3
 #define DXL_INFO_PIN_LONGTERM 4
+#define DXL_INFO_LEASE_MAPPING 5 /* a plain mapping's own lease: never waited for */
 typedef int (*dxl_lease_info_fn)(void *arg, const struct dxl_lease_info *info);
 int dxl_lease_list(dxl_pool *pool, dxl_lease_info_fn fn, void *arg);
 

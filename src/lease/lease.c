@@ -169,6 +169,10 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 			reaped += dxl_lease_reap_dead(rt);
 			continue;
 		}
+		if (l->end == UINT64_MAX)
+			return dxl_err(ETXTBSY, "a refusing layout lease (id %llu, pid %d) covers the file from byte %llu on",
+				       (unsigned long long)l->id, sh->procs[l->proc].pid,
+				       (unsigned long long)l->start);
 		return dxl_err(ETXTBSY, "a refusing layout lease (id %llu, pid %d) covers bytes %llu..%llu of the file",
 			       (unsigned long long)l->id, sh->procs[l->proc].pid,
 			       (unsigned long long)l->start, (unsigned long long)l->end);

@@ -216,7 +216,9 @@ int dxl_lease_list(dxl_pool *pool, dxl_lease_info_fn fn, void *arg)
 		o->ino = l->ino;
 		o->start = l->start;
 		o->end = l->end;
-		o->kind = (l->flags & RT_LF_REFUSE) ? DXL_INFO_LEASE_REFUSE : DXL_INFO_LEASE;
+		o->kind = (l->flags & RT_LF_REFUSE)     ? DXL_INFO_LEASE_REFUSE
+			  : (l->flags & RT_LF_COHERENT) ? DXL_INFO_LEASE_MAPPING
+							: DXL_INFO_LEASE;
 		o->state = l->state;
 		o->ms_left = l->state == RT_LEASE_BREAKING ? DXL_MAX(0, (l->deadline_ns - now) / 1000000) : -1;
 		o->pins = l->npins;
