@@ -33,7 +33,8 @@ struct cli_cmd {
 
 extern const struct cli_cmd cli_cmd_mkfs, cli_cmd_fsck, cli_cmd_info, cli_cmd_tune,
 	cli_cmd_ls, cli_cmd_stat, cli_cmd_mkdir, cli_cmd_rm, cli_cmd_mv, cli_cmd_put,
-	cli_cmd_get, cli_cmd_cat, cli_cmd_truncate, cli_cmd_cp, cli_cmd_io, cli_cmd_bench;
+	cli_cmd_get, cli_cmd_cat, cli_cmd_truncate, cli_cmd_cp, cli_cmd_io, cli_cmd_bench,
+	cli_cmd_mount, cli_cmd_leases;
 
 const struct cli_cmd *cli_find_cmd(const char *name);
 void cli_print_help(FILE *out, const struct cli_cmd *cmd);
@@ -69,6 +70,12 @@ int cli_size_arg(const char *cmd, const char *what, const char *s, uint64_t *out
 /* Human forms: "1.5 MiB", "45s"/"500ms". Return buf. */
 char *cli_fmt_bytes(char *buf, size_t len, uint64_t n);
 char *cli_fmt_ms(char *buf, size_t len, uint64_t ms);
+/* A range [start, end) as "START-END", or "START-EOF" when end is UINT64_MAX. */
+char *cli_fmt_range(char *buf, size_t len, uint64_t start, uint64_t end);
+/* Seconds with an optional fraction ("2", "0.3"), or a duration ("300ms"). */
+int cli_parse_seconds_ms(const char *s, uint64_t *out);
+/* Milliseconds as seconds with 3 decimals: "1.234s" (negative: "-0.010s"). */
+char *cli_fmt_secs(char *buf, size_t len, int64_t ms);
 /* "rwxr-xr-x" style with the type letter first; buf needs 11 bytes. */
 char *cli_fmt_mode(char *buf, uint32_t mode);
 /* Local time "YYYY-MM-DD HH:MM:SS.nnnnnnnnn +zzzz". */

@@ -1,5 +1,5 @@
 /*
- * 'daxlease io [-f] [-r] POOL PATH [-c CMD]...': open one file and run
+ * 'daxlease io [-f] [-r] [-n] POOL PATH [-c CMD]...': open one file and run
  * xfs_io-style commands on it in order, stopping at the first failure.
  */
 #include <ctype.h>
@@ -34,6 +34,7 @@ int io_lib_fail(const struct io_args *a, int rc)
 	const char *msg = dxl_errmsg();
 	if (!msg || !msg[0])
 		msg = strerror(rc < 0 ? -rc : EIO);
+	fflush(stdout); /* keep stdout's lines before the error when both go to one file */
 	fprintf(stderr, "%s: %s\n", a->name, msg);
 	return CLI_FAIL;
 }
@@ -141,16 +142,17 @@ static int run_stdin(struct io_ctx *ctx)
 
 static int run(int argc, char **argv)
 {
-	bool create = false, rdonly = false;
+	bool create = false, rdonly = false, nonblock = false;
 	const char **cmds = calloc((size_t)argc, sizeof(*cmds));
 	int ncmds = 0, c;
 	if (!cmds)
 		return CLI_FAIL;
 	cli_getopt_reset();
-	while ((c = cli_getopt("io", argc, argv, "frc:", NULL)) != -1) {
+	while ((c = cli_getopt("io", argc, argv, "frnc:", NULL)) != -1) {
 		switch (c) {
 		case 'f': create = true; break;
 		case 'r': rdonly = true; break;
+		case 'n': nonblock = true; break;
 		case 'c': cmds[ncmds++] = optarg; break;
 		default: free(cmds); return CLI_USAGE;
 		}
@@ -165,7 +167,7 @@ static int run(int argc, char **argv)
 		free(cmds);
 		return status;
 	}
-	struct io_ctx ctx = {.pool_path = argv[optind], .path = argv[optind + 1]};
+	struct io_ctx ctx = {.pool_path = argv[optind], .path = argv[optind + 1], .rdonly = rdonly};
 	ctx.buf = malloc(CLI_CHUNK);
 	if (!ctx.buf || cli_open_pool("io", ctx.pool_path, rdonly ? DXL_POOL_RDONLY : 0,
 				      &ctx.pool)) {
@@ -173,7 +175,9 @@ static int run(int argc, char **argv)
 		free(cmds);
 		return CLI_FAIL;
 	}
-	int flags = (rdonly ? O_RDONLY : O_RDWR) | (create ? O_CREAT : 0);
+	int flags = (rdonly ? O_RDONLY : O_RDWR) | (create ? O_CREAT : 0) |
+		    (nonblock ? O_NONBLOCK : 0);
+	io_events_init(&ctx);
 	int rc = dxl_open(ctx.pool, ctx.path, flags, 0644, &ctx.file);
 	if (rc < 0) {
 		status = cli_lib_error("io", ctx.path, rc);
@@ -182,6 +186,11 @@ static int run(int argc, char **argv)
 			status = run_line(&ctx, cmds[i]);
 		if (ncmds == 0)
 			status = run_stdin(&ctx);
+		/* Whatever the commands left held goes back before the file closes. */
+		int td = io_teardown(&ctx);
+		if (status == CLI_OK)
+			status = td;
+		fflush(stdout);
 		rc = dxl_close(ctx.file);
 		if (rc < 0 && status == CLI_OK)
 			status = cli_lib_error("io", ctx.path, rc);
@@ -194,10 +203,13 @@ static int run(int argc, char **argv)
 const struct cli_cmd cli_cmd_io = {
 	.name = "io",
 	.run = run,
-	.usage = "io [-f] [-r] POOL PATH [-c CMD]...",
+	.usage = "io [-f] [-r] [-n] POOL PATH [-c CMD]...",
 	.summary = "run xfs_io-style commands on one file (try: -c help)",
 	.help = "  -f       create PATH if it does not exist (mode 0644)\n"
 		"  -r       open the pool and the file read-only\n"
+		"  -n       open the file with O_NONBLOCK: a layout change that must break\n"
+		"           a lease fails with EWOULDBLOCK (the break starts) instead of\n"
+		"           waiting for the holder\n"
 		"  -c CMD   run CMD; repeat for more, they run in order. Without -c,\n"
 		"           commands are read from standard input, one per line.\n"
 		"\nThe first failing command stops the run: its error goes to stderr as\n"

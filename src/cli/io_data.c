@@ -5,7 +5,7 @@
 #include "crc32c.h"
 #include "io.h"
 
-static int off_len(const struct io_args *a, uint64_t *off, uint64_t *len)
+int io_off_len(const struct io_args *a, uint64_t *off, uint64_t *len)
 {
 	if (io_num(a, "offset", a->argv[0], off) || io_num(a, "length", a->argv[1], len))
 		return CLI_USAGE;
@@ -16,16 +16,24 @@ static int off_len(const struct io_args *a, uint64_t *off, uint64_t *len)
 	return CLI_OK;
 }
 
-int io_pwrite(struct io_ctx *ctx, const struct io_args *a)
+int io_fill_byte(const struct io_args *a, unsigned *fill)
 {
-	uint64_t off, len, fill = 0xcd;
-	if (off_len(a, &off, &len))
-		return CLI_USAGE;
-	if (a->set['S'] && (io_num(a, "fill byte", a->optarg['S'], &fill) || fill > 0xff)) {
-		if (fill > 0xff)
+	uint64_t v = 0xcd;
+	if (a->set['S'] && (io_num(a, "fill byte", a->optarg['S'], &v) || v > 0xff)) {
+		if (v > 0xff)
 			fprintf(stderr, "%s: fill byte '%s' is not 0..255\n", a->name, a->optarg['S']);
 		return CLI_USAGE;
 	}
+	*fill = (unsigned)v;
+	return CLI_OK;
+}
+
+int io_pwrite(struct io_ctx *ctx, const struct io_args *a)
+{
+	uint64_t off, len;
+	unsigned fill;
+	if (io_off_len(a, &off, &len) || io_fill_byte(a, &fill))
+		return CLI_USAGE;
 	memset(ctx->buf, (int)fill, CLI_CHUNK);
 	uint64_t done = 0;
 	int status = CLI_OK;
@@ -45,7 +53,7 @@ int io_pwrite(struct io_ctx *ctx, const struct io_args *a)
 }
 
 /* xfs_io's layout: offset, 16 bytes in hex, then the printable ones. */
-static void hexdump(const unsigned char *p, size_t n, uint64_t base)
+void io_hexdump(const unsigned char *p, size_t n, uint64_t base)
 {
 	for (size_t i = 0; i < n; i += 16) {
 		size_t m = n - i < 16 ? n - i : 16;
@@ -87,13 +95,13 @@ static int read_range(struct io_ctx *ctx, const struct io_args *a, uint64_t off,
 static void dump_chunk(void *arg, const unsigned char *p, size_t n, uint64_t at)
 {
 	if (*(bool *)arg)
-		hexdump(p, n, at);
+		io_hexdump(p, n, at);
 }
 
 int io_pread(struct io_ctx *ctx, const struct io_args *a)
 {
 	uint64_t off, len, done;
-	if (off_len(a, &off, &len))
+	if (io_off_len(a, &off, &len))
 		return CLI_USAGE;
 	bool verbose = a->set['v'];
 	int status = read_range(ctx, a, off, len, dump_chunk, &verbose, &done);
@@ -112,7 +120,7 @@ int io_crc(struct io_ctx *ctx, const struct io_args *a)
 {
 	uint64_t off, len, done;
 	uint32_t crc = 0;
-	if (off_len(a, &off, &len))
+	if (io_off_len(a, &off, &len))
 		return CLI_USAGE;
 	int status = read_range(ctx, a, off, len, crc_chunk, &crc, &done);
 	if (status == CLI_OK)

@@ -115,6 +115,51 @@ char *cli_fmt_ms(char *buf, size_t len, uint64_t ms)
 	return buf;
 }
 
+char *cli_fmt_range(char *buf, size_t len, uint64_t start, uint64_t end)
+{
+	if (end == UINT64_MAX)
+		snprintf(buf, len, "%llu-EOF", (unsigned long long)start);
+	else
+		snprintf(buf, len, "%llu-%llu", (unsigned long long)start, (unsigned long long)end);
+	return buf;
+}
+
+int cli_parse_seconds_ms(const char *s, uint64_t *out)
+{
+	const char *p = s;
+	uint64_t whole, frac = 0, scale = 1000;
+	if (strchr(s, '.') == NULL || !isdigit((unsigned char)s[0]))
+		return cli_parse_duration_ms(s, out);
+	int rc = parse_digits(&p, &whole);
+	if (rc)
+		return rc;
+	if (*p++ != '.' || !isdigit((unsigned char)*p))
+		return -EINVAL;
+	/* Milliseconds: digits past the third are dropped. */
+	for (; isdigit((unsigned char)*p); p++) {
+		if (scale > 1) {
+			scale /= 10;
+			frac += (uint64_t)(*p - '0') * scale;
+		}
+	}
+	if (*p == 's')
+		p++;
+	if (*p)
+		return -EINVAL;
+	if (whole > (UINT64_MAX - frac) / 1000)
+		return -ERANGE;
+	*out = whole * 1000 + frac;
+	return 0;
+}
+
+char *cli_fmt_secs(char *buf, size_t len, int64_t ms)
+{
+	uint64_t a = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+	snprintf(buf, len, "%s%llu.%03llus", ms < 0 ? "-" : "", (unsigned long long)(a / 1000),
+		 (unsigned long long)(a % 1000));
+	return buf;
+}
+
 char *cli_fmt_mode(char *buf, uint32_t mode)
 {
 	char t = '?';
