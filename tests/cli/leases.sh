@@ -242,7 +242,7 @@ holder_m() {
 	HP=$!
 }
 holder_m -c "mmap 0 16k" -c "mread -v 0 4" -c "sleep 2" -c "mread -v 0 4"
-wait_listed "^[0-9]+ +LEASE +ACTIVE +$HP +[0-9]+ +0-16384 "
+wait_listed "^[0-9]+ +LEASE-MAP +ACTIVE +$HP +[0-9]+ +0-16384 "
 ok io "$POOL" /m -c "fpunch 0 4k"
 holder_done 0
 holder_has '^00000000:  cd cd cd cd +\.\.\.\.$'
