@@ -647,6 +647,7 @@ static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonbl
 {
 	const struct dxl_inode *in = NULL;
 	struct dxl_tx *tx;
+	uint64_t old_size;
 	int rc;
 
 	if (size > DXL_MAX_FILE)
@@ -664,8 +665,9 @@ static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonbl
 		return dxl_err(S_ISDIR(in->mode) ? EISDIR : EINVAL, "truncate: not a regular file");
 	if (size == in->size)
 		return 0;
+	old_size = in->size;
 	tx = dxl_tx_begin(&fs->j);
-	rc = grow_zero(fs, tx, ino, in->size, size);
+	rc = grow_zero(fs, tx, ino, old_size, size);
 	if (rc == 0)
 		rc = set_times(fs, tx, ino, size, 1);
 	if (rc) {
@@ -676,6 +678,21 @@ static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonbl
 	rc = dxl_tx_commit(tx);
 	if (rc)
 		return rc;
+	/* Shrinking: the cut unit's tail is zeroed once the size is durable,
+	 * so a mapping's last page reads zeros past EOF, as POSIX asks (a
+	 * crash before it is covered by growth zeroing). */
+	if (size < old_size && (size & (fs->unit - 1))) {
+		tx = dxl_tx_begin(&fs->j);
+		rc = zero_in_unit(fs, tx, ino, size >> fs->unit_shift, size & (fs->unit - 1), fs->unit);
+		if (rc) {
+			dxl_tx_abort(tx);
+			return rc;
+		}
+		dxl_pmem_drain(&fs->pm);
+		rc = dxl_tx_commit(tx);
+		if (rc)
+			return rc;
+	}
 	/* Units past the new EOF go after the size is durable: a crash in
 	 * between leaves them allocated past EOF, which is legal (as after
 	 * fallocate KEEP_SIZE), never a file that lost data it still shows. */

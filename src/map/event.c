@@ -24,33 +24,32 @@ static void handle(dxl_pool *pool, struct dxl_mapst *ms, const struct dxl_wire_e
 	struct dxl_event ev;
 	dxl_lease_cb cb = NULL;
 	void *arg = NULL;
-	dxl_mapping *m = NULL;
 	dxl_lease *l;
 
+	/* The pool lock first, as dxl_munmap takes it: a mapping found under
+	 * ms->mu stays alive while we act on it. */
+	if (dxl_fs_lock(fs) != 0)
+		return;
 	pthread_mutex_lock(&ms->mu);
 	l = dxl_lease_lookup(ms, w->lease_id);
 	if (l) {
 		cb = l->cb;
 		arg = l->arg;
-		m = l->mapping;
+		if (l->mapping && w->type == DXL_EV_COHERENT)
+			/* a plain mapping's file changed in another process: follow it */
+			dxl_map_remap_locked(l->mapping);
+		else if (l->mapping && w->type == DXL_EV_REVOKED)
+			dxl_map_revoked(l->mapping);
 	}
 	pthread_mutex_unlock(&ms->mu);
-
-	if (w->type == DXL_EV_COHERENT) {
-		/* a plain mapping's file changed in another process: follow it */
-		if (m && dxl_fs_lock(fs) == 0) {
-			dxl_map_remap_locked(m);
-			dxl_fs_unlock(fs);
-		}
+	dxl_fs_unlock(fs);
+	if (w->type == DXL_EV_COHERENT)
 		return;
-	}
-	if (m && w->type == DXL_EV_REVOKED && dxl_fs_lock(fs) == 0) {
-		dxl_map_revoked(m);
-		dxl_fs_unlock(fs);
-	}
 	if (!cb) {
+		pthread_mutex_lock(&ms->mu);
 		cb = ms->def_cb;
 		arg = ms->def_arg;
+		pthread_mutex_unlock(&ms->mu);
 	}
 	if (!cb)
 		return;
