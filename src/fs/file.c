@@ -1003,6 +1003,13 @@ int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off
 				  nonblocking(dst), 0);
 	else
 		rc = dxl_fs_break(fs, dst->ino, dst_off, UINT64_MAX, nonblocking(dst), 0);
+	/* the source's units become shared: a later write there copies them,
+	 * so whoever pinned them long-term must let go first (as XFS breaks
+	 * the layouts of both files of a clone) */
+	if (rc == 0 && src->ino != dst->ino)
+		rc = dxl_fs_break(fs, src->ino, src_off,
+				  len && len <= UINT64_MAX - src_off ? src_off + len : UINT64_MAX,
+				  nonblocking(src), 0);
 	if (rc == 0)
 		rc = dxl_inode_read(fs, NULL, src->ino, &sin);
 	if (rc == 0)
