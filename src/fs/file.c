@@ -77,6 +77,19 @@ static int set_times(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_
 	return 0;
 }
 
+/* End a transaction that may map units this operation wrote data into:
+ * on error nothing is applied; else the data is drained before the commit
+ * (ordered mode: metadata never points at data that is not durable). */
+static int tx_end(struct dxl_fs *fs, struct dxl_tx *tx, int rc)
+{
+	if (rc) {
+		dxl_tx_abort(tx);
+		return rc;
+	}
+	dxl_pmem_drain(&fs->pm);
+	return dxl_tx_commit(tx);
+}
+
 /*
  * Give the units from fu on private copies if they are shared.  m is fu's
  * mapping (not a hole).  On return *phys and *n describe units the caller may write in
@@ -484,13 +497,8 @@ static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 			rc = dxl_inode_read(fs, tx, ino, &in);
 		if (rc == 0)
 			rc = set_times(fs, tx, ino, DXL_MAX(in->size, pos), pos > in->size);
-		if (rc) {
-			/* units written but not mapped are simply still free */
-			dxl_tx_abort(tx);
-			return rc;
-		}
-		dxl_pmem_drain(&fs->pm); /* data before the metadata that maps it */
-		rc = dxl_tx_commit(tx);
+		/* on error, units written but not mapped are simply still free */
+		rc = tx_end(fs, tx, rc);
 		if (rc)
 			return rc;
 	}
@@ -670,12 +678,7 @@ static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonbl
 	rc = grow_zero(fs, tx, ino, old_size, size);
 	if (rc == 0)
 		rc = set_times(fs, tx, ino, size, 1);
-	if (rc) {
-		dxl_tx_abort(tx);
-		return rc;
-	}
-	dxl_pmem_drain(&fs->pm);
-	rc = dxl_tx_commit(tx);
+	rc = tx_end(fs, tx, rc);
 	if (rc)
 		return rc;
 	/* Shrinking: the cut unit's tail is zeroed once the size is durable,
@@ -684,12 +687,7 @@ static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonbl
 	if (size < old_size && (size & (fs->unit - 1))) {
 		tx = dxl_tx_begin(&fs->j);
 		rc = zero_in_unit(fs, tx, ino, size >> fs->unit_shift, size & (fs->unit - 1), fs->unit);
-		if (rc) {
-			dxl_tx_abort(tx);
-			return rc;
-		}
-		dxl_pmem_drain(&fs->pm);
-		rc = dxl_tx_commit(tx);
+		rc = tx_end(fs, tx, rc);
 		if (rc)
 			return rc;
 	}
@@ -801,12 +799,7 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 			rc = dxl_inode_read(fs, tx, ino, &in);
 		if (rc == 0 && (!keep_size || how == ALLOC_ZERO))
 			rc = set_times(fs, tx, ino, (!keep_size && pos > in->size) ? pos : in->size, 1);
-		if (rc) {
-			dxl_tx_abort(tx);
-			return rc;
-		}
-		dxl_pmem_drain(&fs->pm);
-		rc = dxl_tx_commit(tx);
+		rc = tx_end(fs, tx, rc);
 		if (rc)
 			break;
 	}
@@ -837,12 +830,7 @@ static int punch_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 	}
 	if (rc == 0)
 		rc = set_times(fs, tx, ino, 0, 0);
-	if (rc) {
-		dxl_tx_abort(tx);
-		return rc;
-	}
-	dxl_pmem_drain(&fs->pm);
-	rc = dxl_tx_commit(tx);
+	rc = tx_end(fs, tx, rc);
 	if (rc == 0 && last > first)
 		rc = remove_units(fs, ino, first, last - first);
 	dxl_fs_layout_changed(fs, ino, off, end);
@@ -1047,13 +1035,7 @@ int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off
 	if (dst_off > din->size && (din->size & umask)) {
 		/* the destination grows past a gap: zero it, as any growth does */
 		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
-		rc = grow_zero(fs, tx, dst->ino, din->size, dst_off);
-		if (rc == 0) {
-			dxl_pmem_drain(&fs->pm);
-			rc = dxl_tx_commit(tx);
-		} else {
-			dxl_tx_abort(tx);
-		}
+		rc = tx_end(fs, tx, grow_zero(fs, tx, dst->ino, din->size, dst_off));
 	}
 	if (rc == 0)
 		rc = share_range(fs, src->ino, src_off >> fs->unit_shift, dst->ino,

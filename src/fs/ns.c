@@ -368,22 +368,30 @@ static int do_rmdir(struct dxl_fs *fs, const char *path, uint64_t *reap)
 	return rc;
 }
 
-int dxl_rmdir(dxl_pool *pool, const char *path)
+/* The public face of a removal: lock, remove the name, then free what
+ * lost its last link. */
+static int ns_remove(dxl_pool *pool, const char *path, const char *what,
+		     int (*op)(struct dxl_fs *fs, const char *path, uint64_t *reap))
 {
 	uint64_t reap = 0;
 
 	dxl_err_clear();
 	if (pool == NULL)
-		return dxl_err(EINVAL, "rmdir: no pool");
+		return dxl_err(EINVAL, "%s: no pool", what);
 	struct dxl_fs *fs = &pool->fs;
 	int rc = dxl_fs_lock(fs);
 	if (rc)
 		return rc;
-	rc = do_rmdir(fs, path, &reap);
+	rc = op(fs, path, &reap);
 	if (!rc)
 		ns_reap(fs, reap);
 	dxl_fs_unlock(fs);
-	return rc ? ns_fail(rc, "rmdir", path) : 0;
+	return rc ? ns_fail(rc, what, path) : 0;
+}
+
+int dxl_rmdir(dxl_pool *pool, const char *path)
+{
+	return ns_remove(pool, path, "rmdir", do_rmdir);
 }
 
 static int do_unlink(struct dxl_fs *fs, const char *path, uint64_t *reap)
@@ -419,20 +427,7 @@ static int do_unlink(struct dxl_fs *fs, const char *path, uint64_t *reap)
 
 int dxl_unlink(dxl_pool *pool, const char *path)
 {
-	uint64_t reap = 0;
-
-	dxl_err_clear();
-	if (pool == NULL)
-		return dxl_err(EINVAL, "unlink: no pool");
-	struct dxl_fs *fs = &pool->fs;
-	int rc = dxl_fs_lock(fs);
-	if (rc)
-		return rc;
-	rc = do_unlink(fs, path, &reap);
-	if (!rc)
-		ns_reap(fs, reap);
-	dxl_fs_unlock(fs);
-	return rc ? ns_fail(rc, "unlink", path) : 0;
+	return ns_remove(pool, path, "unlink", do_unlink);
 }
 
 /* ---------------------------------------------------------------- link / symlink */
