@@ -4,7 +4,7 @@
  *
  *  8a. Plain mappings stay coherent: after another process punches a
  *      range, it reads as zeros; after it truncates, access past EOF
- *      faults (SIGSEGV/SIGBUS, seen in a probe process) and the tail of
+ *      faults (the kernel refuses to copy there: EFAULT) and the tail of
  *      the last unit reads as zeros; the rest is unchanged.  Stores
  *      through the mapping are the file's data.  Coherence is asynchronous
  *      (the library's thread remaps), so each check polls within a

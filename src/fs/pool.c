@@ -156,9 +156,8 @@ int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts)
  * A process killed while a transaction was being applied can leave the
  * superblock's cache lines half old, half new: its checksum fails although
  * replaying the journal would mend it.  Its geometry never changes, so the
- * backup copy says where the journal is.  Done under the runtime's opener
- * lock only in effect: the caller is the one opening the pool, and replay
- * is idempotent even if another process does the same.
+ * backup copy says where the journal is.  Called with the metadata lock
+ * held: nobody else is in the middle of a commit.
  */
 static int recover_torn_sb(struct dxl_fs *fs)
 {
@@ -204,7 +203,7 @@ void dxl_fs_unlock(struct dxl_fs *fs)
 int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 {
 	struct dxl_tx *tx;
-	int rc, first = 0;
+	int rc, first = 0, dead;
 
 	memset(fs, 0, sizeof(*fs));
 	if (!path || !*path)
@@ -218,44 +217,44 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 			     (unsigned long long)fs->pm.size);
 		goto fail_pm;
 	}
-	rc = dxl_sb_verify(fs->sb, fs->pm.size);
-	if (rc == -EUCLEAN && !(flags & (DXL_FS_RDONLY | DXL_FS_NORECOVER)))
-		rc = recover_torn_sb(fs);
-	if (rc) {
-		char why[256];
-		snprintf(why, sizeof(why), "%s", dxl_errmsg()); /* not formatted into itself */
-		rc = dxl_err(-rc, "%s: %s%s", path, why,
-			     rc == -EUCLEAN ? " (run daxlease fsck --repair)" : "");
-		goto fail_pm;
+	/* Without the lock, only what never changes may be read: another
+	 * process may be applying a transaction to the superblock right now.
+	 * The magic and UUID share a cache line whose values never change. */
+	if (fs->sb->magic != DXL_SB_MAGIC) {
+		rc = dxl_sb_verify(fs->sb, fs->pm.size);
+		goto fail_msg;
 	}
-	fs->rdonly = !!(flags & DXL_FS_RDONLY);
-	fs->uid = (uint32_t)geteuid();
-	fs->gid = (uint32_t)getegid();
-	fs->unit_shift = fs->sb->unit_shift;
-	fs->unit = 1ull << fs->unit_shift;
-	fs->data = fs->pm.base + fs->sb->data_off;
-	fs->j.pm = &fs->pm;
-	fs->j.sb = fs->sb;
-	/* preallocate the transaction so dxl_tx_begin never fails later */
-	tx = dxl_tx_begin(&fs->j);
-	if (!tx) {
-		rc = dxl_err(ENOMEM, "%s: out of memory", path);
-		goto fail_pm;
-	}
-	dxl_tx_abort(tx);
-
 	rc = dxl_rt_open(fs->sb->uuid, &fs->rt, &first);
 	if (rc)
-		goto fail_j;
+		goto fail_pm;
 	rc = dxl_rt_lock(fs->rt);
 	if (rc < 0)
 		goto fail_rt;
-	if (!(flags & DXL_FS_NORECOVER) && (first || rc == 1)) {
-		rc = dxl_journal_recover(&fs->j, &fs->pm, fs->sb);
+	dead = rc == 1;
+	rc = dxl_sb_verify(fs->sb, fs->pm.size);
+	if (!(flags & (DXL_FS_RDONLY | DXL_FS_NORECOVER))) {
+		if (rc == -EUCLEAN)
+			rc = recover_torn_sb(fs); /* a holder died mid-apply */
+		else if (rc == 0 && (first || dead))
+			rc = dxl_journal_recover(&fs->j, &fs->pm, fs->sb);
 		if (rc == 0)
 			rc = dxl_sb_verify(fs->sb, fs->pm.size);
-	} else {
-		rc = 0;
+	}
+	if (rc == 0) {
+		fs->rdonly = !!(flags & DXL_FS_RDONLY);
+		fs->uid = (uint32_t)geteuid();
+		fs->gid = (uint32_t)getegid();
+		fs->unit_shift = fs->sb->unit_shift;
+		fs->unit = 1ull << fs->unit_shift;
+		fs->data = fs->pm.base + fs->sb->data_off;
+		fs->j.pm = &fs->pm;
+		fs->j.sb = fs->sb;
+		/* preallocate the transaction so dxl_tx_begin never fails later */
+		tx = dxl_tx_begin(&fs->j);
+		if (tx)
+			dxl_tx_abort(tx);
+		else
+			rc = dxl_err(ENOMEM, "%s: out of memory", path);
 	}
 	if (rc == 0) {
 		/* join the process table, reclaiming what dead processes held */
@@ -275,13 +274,24 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 			dxl_fs_unlock(fs);
 		}
 		if (rc)
-			goto fail_rt;
+			goto fail_reg;
 	}
 	return 0;
+fail_reg:
+	if (dxl_fs_lock(fs) == 0) {
+		dxl_rt_unregister(fs->rt);
+		dxl_fs_unlock(fs);
+	}
 fail_rt:
 	dxl_rt_close(fs->rt);
-fail_j:
 	dxl_journal_fini(&fs->j);
+fail_msg:
+	if (rc == -EUCLEAN || rc == -EPROTONOSUPPORT) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", dxl_errmsg()); /* not formatted into itself */
+		rc = dxl_err(-rc, "%s: %s%s", path, why,
+			     rc == -EUCLEAN ? " (run daxlease fsck --repair)" : "");
+	}
 fail_pm:
 	dxl_pmem_close(&fs->pm);
 	return rc;
