@@ -16,6 +16,7 @@
 #define _GNU_SOURCE /* fallocate; the build defines it too */
 #endif
 #include "bench.h"
+#include "bench_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,49 +40,9 @@
 
 #include "daxlease/daxlease.h"
 
-#define KiB (UINT64_C(1) << 10)
-#define MiB (UINT64_C(1) << 20)
-#define GiB (UINT64_C(1) << 30)
-#define TiB (UINT64_C(1) << 40)
-
-#define MAX_ROUNDS 64
-#define MAX_SIDES 4
-#define NOFFS 4096 /* random offsets per table (power of two) */
 #define TMPFS_MAGIC_VALUE 0x01021994
 
-/* ------------------------------------------------------------ options */
-
-struct opts {
-	const char *pool;      /* NULL: a fresh pool file in /dev/shm */
-	uint64_t size;         /* pool size when the bench creates it */
-	double seconds;        /* per figure, all sides and rounds together */
-	uint64_t iters;        /* per side, over all rounds; 0 = from seconds */
-	int rounds;
-	bool quick;
-	bool cold;             /* do not pre-touch the pool's free space */
-	const char *only;      /* comma list of figure or group names */
-	const char *scale_dir; /* where the 1 TiB sparse pool goes */
-	uint64_t scale_size;
-};
-
-/* ----------------------------------------------------- bench context */
-
-struct bench {
-	struct opts o;
-	dxl_pool *pool;
-	char pool_path[PATH_MAX];
-	bool pool_created;      /* we made it: delete it at the end */
-	char backend[16];
-	char persist[48];
-	char pool_dir[64];      /* our directory inside the pool */
-	char host_dir[PATH_MAX];/* directory holding the pool (for the memcpy file) */
-	char kdir[64];          /* tmpfs directory for the kernel's side */
-	char kfs[16];           /* "tmpfs" or the fs the kernel side really got */
-	uint64_t file_size;     /* size of the 4k / 1m test files */
-	uint64_t warmed;        /* bytes of free pool space pre-touched */
-	int failures;           /* figures that could not be measured */
-	char err[512];          /* first error of the figure being measured */
-};
+/* struct opts, struct bench, struct jline, struct side: bench_int.h */
 
 /* Paths to remove if we are interrupted (async-signal-safe cleanup). */
 #define MAX_CLEANUP 16
@@ -89,7 +50,7 @@ static char cleanup_paths[MAX_CLEANUP][PATH_MAX];
 static volatile sig_atomic_t cleanup_isdir[MAX_CLEANUP];
 static volatile sig_atomic_t ncleanup;
 
-static void cleanup_add(const char *path, bool isdir)
+void cleanup_add(const char *path, bool isdir)
 {
 	if (ncleanup >= MAX_CLEANUP)
 		return;
@@ -120,15 +81,14 @@ static void on_signal(int sig)
 
 /* ------------------------------------------------------------ helpers */
 
-static uint64_t now_ns(void)
+uint64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
+void note(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -138,8 +98,7 @@ static void note(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void set_err(struct bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(struct bench *b, const char *fmt, ...)
+void set_err(struct bench *b, const char *fmt, ...)
 {
 	if (b->err[0])
 		return; /* keep the first */
@@ -150,7 +109,7 @@ static void set_err(struct bench *b, const char *fmt, ...)
 }
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-static uint64_t rng_next(void)
+uint64_t rng_next(void)
 {
 	/* xorshift64* */
 	rng_state ^= rng_state >> 12;
@@ -190,7 +149,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double median(const double *v, int n)
+double median(const double *v, int n)
 {
 	double tmp[MAX_ROUNDS];
 	memcpy(tmp, v, (size_t)n * sizeof(double));
@@ -199,7 +158,7 @@ static double median(const double *v, int n)
 }
 
 /* Does the comma-separated --only list select `name` (or its group)? */
-static bool selected(const struct bench *b, const char *name, const char *group)
+bool selected(const struct bench *b, const char *name, const char *group)
 {
 	if (!b->o.only)
 		return true;
@@ -240,13 +199,7 @@ static void fs_name_of(const char *dir, char *out, size_t len)
 
 /* --------------------------------------------------------- JSON lines */
 
-struct jline {
-	char buf[4096];
-	size_t len;
-};
-
-static void j_raw(struct jline *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void j_raw(struct jline *j, const char *fmt, ...)
+void j_raw(struct jline *j, const char *fmt, ...)
 {
 	if (j->len >= sizeof(j->buf))
 		return;
@@ -260,12 +213,12 @@ static void j_raw(struct jline *j, const char *fmt, ...)
 		j->len = sizeof(j->buf) - 1;
 }
 
-static void j_key(struct jline *j, const char *k)
+void j_key(struct jline *j, const char *k)
 {
 	j_raw(j, "%s\"%s\":", j->len > 1 ? "," : "", k);
 }
 
-static void j_str(struct jline *j, const char *k, const char *v)
+void j_str(struct jline *j, const char *k, const char *v)
 {
 	j_key(j, k);
 	j_raw(j, "\"");
@@ -280,7 +233,7 @@ static void j_str(struct jline *j, const char *k, const char *v)
 	j_raw(j, "\"");
 }
 
-static void j_num(struct jline *j, const char *k, double v, int prec)
+void j_num(struct jline *j, const char *k, double v, int prec)
 {
 	j_key(j, k);
 	if (isfinite(v))
@@ -289,26 +242,26 @@ static void j_num(struct jline *j, const char *k, double v, int prec)
 		j_raw(j, "null");
 }
 
-static void j_u64(struct jline *j, const char *k, uint64_t v)
+void j_u64(struct jline *j, const char *k, uint64_t v)
 {
 	j_key(j, k);
 	j_raw(j, "%llu", (unsigned long long)v);
 }
 
-static void j_bool(struct jline *j, const char *k, bool v)
+void j_bool(struct jline *j, const char *k, bool v)
 {
 	j_key(j, k);
 	j_raw(j, "%s", v ? "true" : "false");
 }
 
-static void j_begin(struct jline *j, const char *name)
+void j_begin(struct jline *j, const char *name)
 {
 	j->len = 0;
 	j_raw(j, "{");
 	j_str(j, "bench", name);
 }
 
-static void j_end(struct jline *j)
+void j_end(struct jline *j)
 {
 	j_raw(j, "}");
 	fprintf(stdout, "%s\n", j->buf);
@@ -316,7 +269,7 @@ static void j_end(struct jline *j)
 }
 
 /* Fields every pool-based line ends with. */
-static void j_common(struct jline *j, const struct bench *b, uint64_t iters, int rounds)
+void j_common(struct jline *j, const struct bench *b, uint64_t iters, int rounds)
 {
 	j_u64(j, "iters", iters);
 	j_u64(j, "rounds", (uint64_t)rounds);
@@ -333,24 +286,12 @@ static void j_common(struct jline *j, const struct bench *b, uint64_t iters, int
 
 /* ------------------------------------------------------------ harness */
 
-/* Runs n operations; returns 0 or a negative errno (message in b->err). */
-typedef int (*batch_fn)(struct bench *b, void *arg, uint64_t n);
-
-struct side {
-	const char *name;
-	batch_fn fn;
-	void *arg;
-	double ns[MAX_ROUNDS]; /* per op, per round */
-	double med;            /* median ns per op */
-	double min;            /* fastest round, ns per op */
-};
-
 /*
  * Calibrate, then run `rounds` interleaved rounds of every side.  quick_n
  * is the per-side iteration count for --quick.  Returns 0 or a negative
  * errno; *iters gets the per-side total over all rounds.
  */
-static int run_sides(struct bench *b, struct side *s, int nsides, uint64_t quick_n,
+int run_sides(struct bench *b, struct side *s, int nsides, uint64_t quick_n,
 		     uint64_t *iters)
 {
 	int rounds = b->o.rounds;
@@ -503,14 +444,14 @@ static int memcpy_from_batch(struct bench *b, void *arg, uint64_t n)
 	return 0;
 }
 
-static void fill_offsets(uint64_t *offs, uint64_t file_size, uint64_t len)
+void fill_offsets(uint64_t *offs, uint64_t file_size, uint64_t len)
 {
 	uint64_t slots = file_size / len;
 	for (int i = 0; i < NOFFS; i++)
 		offs[i] = (rng_next() % slots) * len;
 }
 
-static void fill_random(uint8_t *p, size_t len)
+void fill_random(uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i + 8 <= len; i += 8) {
 		uint64_t v = rng_next();
@@ -1322,6 +1263,7 @@ static int pool_setup(struct bench *b)
 	}
 	snprintf(b->backend, sizeof(b->backend), "%s", backend_name(sf.backend));
 	snprintf(b->persist, sizeof(b->persist), "%s", sf.persist ? sf.persist : "");
+	b->unit = sf.unit;
 
 	/* Test files: 64 MiB (16 MiB with --quick), smaller if the pool is. */
 	uint64_t free_bytes = sf.free_units * sf.unit;
@@ -1374,7 +1316,8 @@ static void usage(FILE *out)
 		"  --pool PATH      pool to use; a path that does not exist is created (and\n"
 		"                   deleted after); an existing pool gets a directory of its\n"
 		"                   own, removed after. Default: a fresh pool in /dev/shm.\n"
-		"  --size BYTES     size of a pool the bench creates (default 256m)\n"
+		"  --size BYTES     size of a pool the bench creates (default 256m; 512m\n"
+		"                   when truncate_vs_pins runs, without --quick)\n"
 		"  --seconds S      time per figure, all contenders together (default 2)\n"
 		"  --iters N        operations per contender per figure instead of --seconds\n"
 		"  --rounds R       interleaved rounds; medians are taken over them (default 11)\n"
@@ -1383,7 +1326,9 @@ static void usage(FILE *out)
 		"                   /dev/shm pool then pays a page fault per new block;\n"
 		"                   --quick never pre-touches)\n"
 		"  --only LIST      figures or groups: pwrite_4k pread_4k pwrite_1m pread_1m\n"
-		"                   create_4k_unlink mkfs_1t open_1t; groups 4k 1m cwu scale\n"
+		"                   create_4k_unlink mkfs_1t open_1t pin_unpin\n"
+		"                   lease_break_rtt truncate_vs_pins; groups 4k 1m cwu\n"
+		"                   scale lease\n"
 		"  --scale-dir DIR  where the sparse scale pool goes (default /var/tmp, then\n"
 		"                   /dev/shm)\n"
 		"  --scale-size B   size of the scale pool (default 1t)\n\n"
@@ -1400,7 +1345,6 @@ int dxl_bench_main(int argc, char **argv)
 	b->o.seconds = 2.0;
 	b->o.rounds = 11;
 	b->o.scale_size = TiB;
-	bool rounds_set = false;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -1458,6 +1402,8 @@ int dxl_bench_main(int argc, char **argv)
 				return 2;
 			}
 			*(strcmp(opt, "--size") == 0 ? &b->o.size : &b->o.scale_size) = sz;
+			if (strcmp(opt, "--size") == 0)
+				b->o.size_set = true;
 		} else if (strcmp(opt, "--seconds") == 0) {
 			b->o.seconds = strtod(v, &end);
 			if (*end || !(b->o.seconds > 0) || b->o.seconds > 3600) {
@@ -1476,15 +1422,16 @@ int dxl_bench_main(int argc, char **argv)
 				return 2;
 			}
 			b->o.rounds = (int)r;
-			rounds_set = true;
+			b->o.rounds_set = true;
 		}
 	}
-	if (b->o.quick && !rounds_set)
+	if (b->o.quick && !b->o.rounds_set)
 		b->o.rounds = 3;
 	if (b->o.only) {
 		static const char *const names[] = {
 			"pwrite_4k", "pread_4k", "pwrite_1m", "pread_1m", "create_4k_unlink",
-			"mkfs_1t", "open_1t", "4k", "1m", "cwu", "scale"};
+			"mkfs_1t", "open_1t", "pin_unpin", "lease_break_rtt", "truncate_vs_pins",
+			"4k", "1m", "cwu", "scale", "lease"};
 		const char *p = b->o.only;
 		while (*p) {
 			size_t n = strcspn(p, ","), k;
@@ -1524,14 +1471,18 @@ int dxl_bench_main(int argc, char **argv)
 
 	bool any_pool_fig = selected(b, "pwrite_4k", "4k") || selected(b, "pread_4k", "4k") ||
 			    selected(b, "pwrite_1m", "1m") || selected(b, "pread_1m", "1m") ||
-			    selected(b, "create_4k_unlink", "cwu");
+			    selected(b, "create_4k_unlink", "cwu") || lease_figs_selected(b);
 	if (any_pool_fig) {
+		if (!b->o.size_set)
+			b->o.size = lease_figs_pool_size(b, b->o.size);
 		int rc = pool_setup(b);
 		if (rc < 0) {
 			/* Still one line per selected figure, so CI sees them all. */
 			static const char *const figs[][2] = {
 				{"pwrite_4k", "4k"}, {"pread_4k", "4k"}, {"pwrite_1m", "1m"},
-				{"pread_1m", "1m"}, {"create_4k_unlink", "cwu"}};
+				{"pread_1m", "1m"}, {"create_4k_unlink", "cwu"},
+				{"pin_unpin", "lease"}, {"lease_break_rtt", "lease"},
+				{"truncate_vs_pins", "lease"}};
 			char e[600];
 			snprintf(e, sizeof(e), "pool set-up failed: %s", b->err);
 			for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
@@ -1549,6 +1500,9 @@ int dxl_bench_main(int argc, char **argv)
 			fig_4k(b);
 			fig_1m(b);
 			fig_cwu(b);
+			fig_pin_unpin(b);
+			fig_lease_break(b);
+			fig_truncate_pins(b);
 		}
 		pool_teardown(b);
 	}

@@ -1,0 +1,125 @@
+/*
+ * Internal to the `daxlease bench` program: what bench.c (options, pool
+ * set-up, harness, JSON lines, the I/O and scale figures) shares with the
+ * files holding other figures (bench_lease.c: pins and layout leases).
+ * Not installed, not part of the library.
+ */
+#ifndef DXL_BENCH_INT_H
+#define DXL_BENCH_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daxlease/daxlease.h"
+
+#define KiB (UINT64_C(1) << 10)
+#define MiB (UINT64_C(1) << 20)
+#define GiB (UINT64_C(1) << 30)
+#define TiB (UINT64_C(1) << 40)
+
+#define MAX_ROUNDS 64
+#define MAX_SIDES 4
+#define NOFFS 4096 /* random offsets per table (power of two) */
+
+/* ------------------------------------------------------------ options */
+
+struct opts {
+	const char *pool;      /* NULL: a fresh pool file in /dev/shm */
+	uint64_t size;         /* pool size when the bench creates it */
+	bool size_set;         /* --size was given */
+	double seconds;        /* per figure, all sides and rounds together */
+	uint64_t iters;        /* per side, over all rounds; 0 = from seconds */
+	int rounds;
+	bool rounds_set;       /* --rounds was given */
+	bool quick;
+	bool cold;             /* do not pre-touch the pool's free space */
+	const char *only;      /* comma list of figure or group names */
+	const char *scale_dir; /* where the 1 TiB sparse pool goes */
+	uint64_t scale_size;
+};
+
+/* ----------------------------------------------------- bench context */
+
+struct bench {
+	struct opts o;
+	dxl_pool *pool;
+	char pool_path[PATH_MAX];
+	bool pool_created;      /* we made it: delete it at the end */
+	char backend[16];
+	char persist[48];
+	char pool_dir[64];      /* our directory inside the pool */
+	char host_dir[PATH_MAX];/* directory holding the pool (for the memcpy file) */
+	char kdir[64];          /* tmpfs directory for the kernel's side */
+	char kfs[16];           /* "tmpfs" or the fs the kernel side really got */
+	uint64_t file_size;     /* size of the 4k / 1m test files */
+	uint64_t unit;          /* the pool's allocation unit */
+	uint64_t warmed;        /* bytes of free pool space pre-touched */
+	int failures;           /* figures that could not be measured */
+	char err[512];          /* first error of the figure being measured */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+/* Commentary on stderr, prefixed "bench: ". */
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Record the first error of the figure being measured (b->err). */
+void set_err(struct bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint64_t rng_next(void);
+double median(const double *v, int n); /* n <= MAX_ROUNDS */
+/* Does --only select `name` (or its group; group may be NULL)? */
+bool selected(const struct bench *b, const char *name, const char *group);
+/* Remove this path on exit or on SIGINT/SIGTERM/SIGHUP. */
+void cleanup_add(const char *path, bool isdir);
+void fill_random(uint8_t *p, size_t len);
+void fill_offsets(uint64_t *offs, uint64_t file_size, uint64_t len);
+
+/* --------------------------------------------------------- JSON lines */
+
+struct jline {
+	char buf[4096];
+	size_t len;
+};
+
+void j_begin(struct jline *j, const char *name);
+void j_end(struct jline *j); /* prints the line on stdout */
+void j_raw(struct jline *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void j_key(struct jline *j, const char *k);
+void j_str(struct jline *j, const char *k, const char *v);
+void j_num(struct jline *j, const char *k, double v, int prec); /* null if not finite */
+void j_u64(struct jline *j, const char *k, uint64_t v);
+void j_bool(struct jline *j, const char *k, bool v);
+/* Fields every pool-based line ends with (iters, rounds, pool, backend...). */
+void j_common(struct jline *j, const struct bench *b, uint64_t iters, int rounds);
+
+/* ------------------------------------------------------------ harness */
+
+/* Runs n operations; returns 0 or a negative errno (message in b->err). */
+typedef int (*batch_fn)(struct bench *b, void *arg, uint64_t n);
+
+struct side {
+	const char *name;
+	batch_fn fn;
+	void *arg;
+	double ns[MAX_ROUNDS]; /* per op, per round */
+	double med;            /* median ns per op */
+	double min;            /* fastest round, ns per op */
+};
+
+/* Calibrate, then run b->o.rounds interleaved rounds of every side (see
+ * bench.c).  quick_n: per-side operations under --quick. */
+int run_sides(struct bench *b, struct side *s, int nsides, uint64_t quick_n, uint64_t *iters);
+
+/* ------------------------------------------- figures in other files */
+
+/* bench_lease.c: pin_unpin, lease_break_rtt, truncate_vs_pins (group
+ * "lease").  Each prints its line(s), also when it cannot be measured. */
+void fig_pin_unpin(struct bench *b);
+void fig_lease_break(struct bench *b);
+void fig_truncate_pins(struct bench *b);
+/* Is any of them selected?  Do they want a bigger pool than `size`? */
+bool lease_figs_selected(const struct bench *b);
+uint64_t lease_figs_pool_size(const struct bench *b, uint64_t size);
+
+#endif
