@@ -185,8 +185,11 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 		    l->id == req->exclude || (l->flags & RT_LF_COHERENT) ||
 		    !overlaps(l->start, l->end, req->start, req->end))
 			continue;
-		if (l->proc != self && dxl_rt_proc_dead(rt, l->proc)) {
-			/* a dead holder is revoked at once, its pins dropped */
+		/* A dead holder is revoked at once, its pins dropped.  Before the
+		 * first send there is no need to look (/proc costs ~10 us): a
+		 * dead process's socket refuses the event.  After waiting, look:
+		 * it may have died after the event reached it. */
+		if (l->state == RT_LEASE_BREAKING && l->proc != self && dxl_rt_proc_dead(rt, l->proc)) {
 			reaped += dxl_lease_reap_dead(rt);
 			continue;
 		}
@@ -197,6 +200,8 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 			dxl_rt_seq_bump(rt);
 			if (gone) {
 				lease_revoke(rt, l, req->start, req->end);
+				if (l->proc != self && dxl_rt_proc_dead(rt, l->proc))
+					reaped += dxl_lease_reap_dead(rt);
 				continue;
 			}
 		}

@@ -32,9 +32,12 @@ struct dxl_lease {
 struct dxl_pin {
 	dxl_pool *pool;
 	uint64_t lease;
-	int n;
+	int n, cap;
 	int *slots;               /* rt pin table slots */
 	struct dxl_seg *segs;
+	/* most pins are one extent: no allocation beyond the handle */
+	int slot0;
+	struct dxl_seg seg0;
 };
 
 struct dxl_mapping {

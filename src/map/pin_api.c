@@ -12,16 +12,26 @@
 
 static int pin_add_seg(dxl_pin *p, int slot, void *addr, size_t len)
 {
-	int *slots = realloc(p->slots, (size_t)(p->n + 1) * sizeof(*slots));
-	struct dxl_seg *segs;
+	if (p->n == p->cap) {
+		int cap = p->cap * 2;
+		int *slots = malloc((size_t)cap * sizeof(*slots));
+		struct dxl_seg *segs = malloc((size_t)cap * sizeof(*segs));
 
-	if (!slots)
-		return -ENOMEM;
-	p->slots = slots;
-	segs = realloc(p->segs, (size_t)(p->n + 1) * sizeof(*segs));
-	if (!segs)
-		return -ENOMEM;
-	p->segs = segs;
+		if (!slots || !segs) {
+			free(slots);
+			free(segs);
+			return -ENOMEM;
+		}
+		memcpy(slots, p->slots, (size_t)p->n * sizeof(*slots));
+		memcpy(segs, p->segs, (size_t)p->n * sizeof(*segs));
+		if (p->slots != &p->slot0) {
+			free(p->slots);
+			free(p->segs);
+		}
+		p->slots = slots;
+		p->segs = segs;
+		p->cap = cap;
+	}
 	p->slots[p->n] = slot;
 	p->segs[p->n].addr = addr;
 	p->segs[p->n].len = len;
@@ -32,13 +42,18 @@ static int pin_add_seg(dxl_pin *p, int slot, void *addr, size_t len)
 int dxl_pin_locked(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, uint64_t lease,
 		   dxl_pin **out)
 {
-	dxl_pin *p = calloc(1, sizeof(*p));
+	dxl_pin *p = malloc(sizeof(*p));
 	uint64_t pos = off;
 	int rc = 0;
 
 	if (!p)
 		return dxl_err(ENOMEM, "pin: out of memory");
+	p->pool = NULL;
 	p->lease = lease;
+	p->n = 0;
+	p->cap = 1;
+	p->slots = &p->slot0;
+	p->segs = &p->seg0;
 	/* holes are skipped: a plain mapping pins what its pages reach */
 	while (pos < end) {
 		uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1), n, bytes;
@@ -80,8 +95,10 @@ void dxl_unpin_locked(struct dxl_fs *fs, dxl_pin *p)
 		return;
 	for (i = 0; i < p->n; i++)
 		dxl_pt_drop(fs->rt, p->slots[i]);
-	free(p->slots);
-	free(p->segs);
+	if (p->slots != &p->slot0) {
+		free(p->slots);
+		free(p->segs);
+	}
 	free(p);
 }
 

@@ -108,9 +108,20 @@ static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *
 	return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
 }
 
+/* Called with the metadata lock held; the waiters are woken when it is
+ * released (dxl_rt_wake_pending), or they would wake only to block on it. */
 void dxl_rt_seq_bump(struct dxl_rt *rt)
 {
 	__atomic_add_fetch(&rt->sh->lease_seq, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&rt->wake_pending, 1, __ATOMIC_RELAXED);
+}
+
+void dxl_rt_wake_pending(struct dxl_rt *rt)
+{
+	/* another thread of ours may take and drop the lock meanwhile: any
+	 * wake after the bump will do */
+	if (!__atomic_exchange_n(&rt->wake_pending, 0, __ATOMIC_RELAXED))
+		return;
 	if (__atomic_load_n(&rt->sh->seq_waiters, __ATOMIC_SEQ_CST))
 		futex(&rt->sh->lease_seq, FUTEX_WAKE, INT32_MAX, NULL);
 }

@@ -10,6 +10,7 @@ struct dxl_rt {
 	struct rt_shared *sh;
 	uint8_t uuid[16];
 	int self;              /* our slot in sh->procs, -1 before registration */
+	int wake_pending;      /* lease_seq moved while we held the lock: wake at unlock */
 	char path[512];
 };
 

@@ -149,6 +149,7 @@ void dxl_rt_consistent(struct dxl_rt *rt)
 void dxl_rt_unlock(struct dxl_rt *rt)
 {
 	pthread_mutex_unlock(&rt->sh->meta_lock);
+	dxl_rt_wake_pending(rt);
 }
 
 const char *dxl_rt_path(const struct dxl_rt *rt)

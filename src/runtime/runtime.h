@@ -42,6 +42,7 @@ const uint8_t *dxl_rt_uuid(const struct dxl_rt *rt);
 /* Lease-state futex: bump after any lease change; wait (unlocked) until
  * it moves past seen or the CLOCK_MONOTONIC deadline passes. */
 void dxl_rt_seq_bump(struct dxl_rt *rt);
+void dxl_rt_wake_pending(struct dxl_rt *rt);
 uint32_t dxl_rt_seq(struct dxl_rt *rt);
 void dxl_rt_seq_wait(struct dxl_rt *rt, uint32_t seen, int64_t deadline_ns);
 int64_t dxl_mono_ns(void);
