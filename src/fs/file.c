@@ -31,6 +31,23 @@
 
 #define DXL_MAX_FILE (1ull << 62)
 
+int dxl_file_inode(struct dxl_fs *fs, dxl_file *f, const struct dxl_inode **in)
+{
+	uint64_t now = __atomic_load_n(fs->j.changes, __ATOMIC_ACQUIRE);
+	int rc;
+
+	/* nothing was committed or replayed since it last passed: the bytes
+	 * are the ones checked (under the lock nobody can change them) */
+	if (f->checked_at == now + 1) {
+		*in = dxl_blk_ptr(fs, f->ino);
+		return 0;
+	}
+	rc = dxl_inode_read(fs, NULL, f->ino, in);
+	if (rc == 0)
+		f->checked_at = now + 1; /* +1: 0 means never checked */
+	return rc;
+}
+
 static int file_ok(dxl_file *f)
 {
 	if (!f || !f->pool)
@@ -377,7 +394,7 @@ ssize_t dxl_pread(dxl_file *f, void *buf, size_t len, uint64_t off)
 	rc = dxl_fs_lock(fs);
 	if (rc)
 		return rc;
-	rc = dxl_inode_read(fs, NULL, f->ino, &in);
+	rc = dxl_file_inode(fs, f, &in);
 	if (rc)
 		goto out;
 	if (off >= in->size) {
@@ -523,7 +540,7 @@ ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 	if (rc)
 		return rc;
 again:
-	rc = dxl_inode_read(fs, NULL, f->ino, &in);
+	rc = dxl_file_inode(fs, f, &in);
 	if (rc)
 		goto out;
 	if (f->flags & O_APPEND)
@@ -1094,7 +1111,7 @@ int dxl_fstat(dxl_file *f, struct dxl_stat *st)
 	rc = dxl_fs_lock(fs);
 	if (rc)
 		return rc;
-	rc = dxl_inode_read(fs, NULL, f->ino, &in);
+	rc = dxl_file_inode(fs, f, &in);
 	if (rc == 0) {
 		dxl_inode_to_stat(fs, in, st);
 		if (f->pending_mtime > in->mtime_ns) {

@@ -219,6 +219,11 @@ struct dxl_file {
 	int flags;                /* open flags */
 	int64_t pending_mtime;    /* lazytime: written at close/fsync/next tx (0 = none) */
 	char path[64];            /* as opened, for lease listings (may be cut) */
+	uint64_t checked_at;      /* meta_changes when the inode's checksum last passed */
 };
+
+/* The file's inode, checksum verified at most once per metadata change
+ * of the pool (lock held): hot paths need not checksum it on every call. */
+int dxl_file_inode(struct dxl_fs *fs, dxl_file *f, const struct dxl_inode **in);
 
 #endif

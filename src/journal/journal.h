@@ -27,6 +27,10 @@ struct dxl_journal {
 	struct dxl_pmem *pm;
 	struct dxl_sb *sb;         /* primary superblock, in the mapping */
 	uint64_t seq;              /* last committed sequence number */
+	/* bumped by every commit or replay of any process (a shared word),
+	 * so readers can tell that no metadata changed since they last
+	 * checked something; NULL: not kept */
+	uint64_t *changes;
 	struct dxl_tx *tx;         /* reusable transaction state */
 };
 

@@ -290,6 +290,8 @@ int dxl_tx_commit(struct dxl_tx *tx)
 		}
 	}
 	dxl_pmem_drain(pm);
+	if (j->changes)
+		__atomic_add_fetch(j->changes, 1, __ATOMIC_RELEASE);
 	tx_reset(tx);
 	return 0;
 }

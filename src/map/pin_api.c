@@ -154,7 +154,7 @@ int dxl_pin_range(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_l
 		if (rc)
 			goto out;
 	}
-	rc = dxl_inode_read(fs, NULL, f->ino, &in);
+	rc = dxl_file_inode(fs, f, &in);
 	if (rc)
 		goto out;
 	if (end > DXL_ALIGN_UP(in->size, fs->unit)) {
