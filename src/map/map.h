@@ -63,6 +63,9 @@ struct dxl_mapst {
 	void *def_arg;
 	pthread_t thread;
 	int thread_on;
+	/* one unpinned handle kept for the next pin (under the pool lock):
+	 * a direct I/O pins and unpins for every request */
+	struct dxl_pin *spare_pin;
 	int stop_fd[2];           /* wakes the thread to stop */
 };
 

@@ -42,10 +42,13 @@ static int pin_add_seg(dxl_pin *p, int slot, void *addr, size_t len)
 int dxl_pin_locked(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, uint64_t lease,
 		   dxl_pin **out)
 {
-	dxl_pin *p = malloc(sizeof(*p));
+	struct dxl_mapst *ms = fs->map_state;
+	dxl_pin *p = ms && ms->spare_pin ? ms->spare_pin : malloc(sizeof(*p));
 	uint64_t pos = off;
 	int rc = 0;
 
+	if (ms && p == ms->spare_pin)
+		ms->spare_pin = NULL;
 	if (!p)
 		return dxl_err(ENOMEM, "pin: out of memory");
 	p->pool = NULL;
@@ -99,7 +102,10 @@ void dxl_unpin_locked(struct dxl_fs *fs, dxl_pin *p)
 		free(p->slots);
 		free(p->segs);
 	}
-	free(p);
+	if (fs->map_state && !((struct dxl_mapst *)fs->map_state)->spare_pin)
+		((struct dxl_mapst *)fs->map_state)->spare_pin = p;
+	else
+		free(p);
 }
 
 /* A long-term pin may only be taken under an active lease of this file
@@ -145,6 +151,12 @@ int dxl_pin_range(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_l
 		return dxl_err(EINVAL, "pin: the lease is on another file");
 	end = off + len;
 	fs = &f->pool->fs;
+	if (!fs->map_state) {
+		struct dxl_mapst *ms;
+		rc = dxl_map_state(f->pool, &ms); /* once: it keeps a spare pin handle */
+		if (rc)
+			return rc;
+	}
 	rc = dxl_fs_lock(fs);
 	if (rc)
 		return rc;

@@ -27,6 +27,7 @@ static void map_fini(struct dxl_fs *fs)
 	}
 	/* pins left unpinned by the application are dropped with the
 	 * process's table entries at close (dxl_lease_drop_self) */
+	free(ms->spare_pin);
 	close(ms->evfd);
 	pthread_mutex_destroy(&ms->mu);
 	free(ms);
