@@ -60,28 +60,36 @@ static int test_bit(struct dxl_fs *fs, struct dxl_tx *tx, const struct bitmap *b
 	return (int)((view[(i % BITS_PER_BLOCK) / 64] >> (i % 64)) & 1);
 }
 
-/* Set or clear bits [i, i+n) in the shadow; the old state of every bit
- * must be !set (else the map is inconsistent: -EUCLEAN). */
-static int change_bits(struct dxl_tx *tx, const struct bitmap *bm, uint64_t i, uint64_t n, int set)
+/* Walk bits [i, i+n) of the shadow a word at a time: with apply 0, only
+ * check that every bit is !set (else -EUCLEAN: the map is inconsistent);
+ * with apply 1, set or clear them. */
+static int walk_bits(struct dxl_tx *tx, const struct bitmap *bm, uint64_t i, uint64_t n, int set,
+		     int apply)
 {
 	while (n) {
 		uint64_t blk = bm->first_blk + i / BITS_PER_BLOCK;
-		uint64_t *words = dxl_tx_write(tx, blk);
+		uint64_t *words = apply ? dxl_tx_write(tx, blk) : (uint64_t *)dxl_tx_read(tx, blk);
 		uint64_t bit = i % BITS_PER_BLOCK;
 		uint64_t cnt = DXL_MIN(n, BITS_PER_BLOCK - bit);
 		uint64_t k;
 
+		if (!words)
+			return dxl_err(EUCLEAN, "allocation bitmap block %llu is outside the pool",
+				       (unsigned long long)blk);
 		for (k = 0; k < cnt;) {
 			uint64_t b = bit + k, w = b / 64, off = b % 64;
 			uint64_t m = DXL_MIN(64 - off, cnt - k);
 			uint64_t mask = (m == 64 ? ~0ull : ((1ull << m) - 1)) << off;
 
-			if (set ? (words[w] & mask) : ((words[w] & mask) != mask))
+			if (!apply && (set ? (words[w] & mask) : ((words[w] & mask) != mask))) {
+				uint64_t bad = set ? (words[w] & mask) : (~words[w] & mask);
 				return dxl_err(EUCLEAN, "allocation bitmap: bit %llu is already %s",
-					       (unsigned long long)(i + k), set ? "used" : "free");
-			if (set)
+					       (unsigned long long)(i - bit + w * 64 + (uint64_t)__builtin_ctzll(bad)),
+					       set ? "used" : "free");
+			}
+			if (apply && set)
 				words[w] |= mask;
-			else
+			else if (apply)
 				words[w] &= ~mask;
 			k += m;
 		}
@@ -89,6 +97,14 @@ static int change_bits(struct dxl_tx *tx, const struct bitmap *bm, uint64_t i, u
 		n -= cnt;
 	}
 	return 0;
+}
+
+/* Set or clear bits [i, i+n) in the shadow, all or nothing: a refused
+ * change (a bit already in the wanted state) leaves the transaction as it was. */
+static int change_bits(struct dxl_tx *tx, const struct bitmap *bm, uint64_t i, uint64_t n, int set)
+{
+	int rc = walk_bits(tx, bm, i, n, set, 0);
+	return rc ? rc : walk_bits(tx, bm, i, n, set, 1);
 }
 
 /* First free bit at or after `from`, wrapping once; -ENOSPC if none. */
@@ -119,6 +135,20 @@ static int find_free(struct dxl_fs *fs, struct dxl_tx *tx, const struct bitmap *
 		}
 	}
 	return -ENOSPC;
+}
+
+/* Are bits [lo, hi) all set in the transaction's view?  Space freed by
+ * this transaction looks busy to find_free() (the pool still has it
+ * used), so the low hint must not pass it. */
+static int all_set_in_tx(struct dxl_tx *tx, const struct bitmap *bm, uint64_t lo, uint64_t hi)
+{
+	for (; lo < hi; lo++) {
+		const uint64_t *w = dxl_tx_read(tx, bm->first_blk + lo / BITS_PER_BLOCK);
+		uint64_t b = lo % BITS_PER_BLOCK;
+		if (!((w[b / 64] >> (b % 64)) & 1))
+			return 0;
+	}
+	return 1;
 }
 
 /* Length of the free run at i, at most max. */
@@ -156,8 +186,10 @@ int dxl_meta_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t *blk)
 		return rc;
 	sb = dxl_sb_write(tx);
 	sb->free_meta--;
-	if (i >= fs->mlow)
+	if (i >= fs->mlow && all_set_in_tx(tx, &bm, fs->mlow, i))
 		fs->mlow = i + 1;
+	else if (i < fs->mlow)
+		fs->mlow = i; /* found below the hint after a wrap: it was stale */
 	*blk = fs->sb->meta_blk + i;
 	return 0;
 }
@@ -224,8 +256,10 @@ int dxl_unit_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t goal, uint64_t
 	if (rc)
 		return rc;
 	dxl_sb_write(tx)->free_units -= n;
-	if (from_low && i >= fs->dlow)
+	if (from_low && i >= fs->dlow && all_set_in_tx(tx, &bm, fs->dlow, i))
 		fs->dlow = i + n;
+	else if (i < fs->dlow)
+		fs->dlow = i; /* found below the hint after a wrap: it was stale */
 	*start = i;
 	*got = n;
 	return 0;

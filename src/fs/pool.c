@@ -163,10 +163,13 @@ static int recover_torn_sb(struct dxl_fs *fs)
 {
 	struct dxl_sb backup;
 	struct dxl_journal j = { 0 };
-	uint64_t boff = DXL_ALIGN_DOWN(fs->pm.size, DXL_BLOCK_SIZE) - DXL_BLOCK_SIZE;
+	/* pool_size shares the first cache line with the magic: of that line
+	 * only the checksum differs between an old and a new superblock */
+	uint64_t psize = fs->sb->pool_size, boff = psize - DXL_BLOCK_SIZE;
 	int rc;
 
-	if (fs->sb->magic != DXL_SB_MAGIC || fs->pm.size < 2 * DXL_BLOCK_SIZE)
+	if (fs->sb->magic != DXL_SB_MAGIC || psize < 2 * DXL_BLOCK_SIZE || psize > fs->pm.size ||
+	    psize % DXL_BLOCK_SIZE)
 		return -EUCLEAN;
 	memcpy(&backup, fs->pm.base + boff, sizeof(backup));
 	if (dxl_sb_verify(&backup, fs->pm.size) != 0 || backup.pool_size - DXL_BLOCK_SIZE != boff ||

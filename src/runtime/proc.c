@@ -21,7 +21,8 @@ int64_t dxl_mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Field 22 of /proc/PID/stat; 0 if the process is gone. */
+/* Field 22 of /proc/PID/stat; 0 if the process is gone — or a zombie:
+ * it will never release anything, whether or not its parent reaps it. */
 static uint64_t start_time(int32_t pid)
 {
 	char path[64], buf[1024], *p;
@@ -38,7 +39,7 @@ static uint64_t start_time(int32_t pid)
 	fclose(f);
 	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* the command name may hold spaces */
-	if (!p)
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
 		return 0;
 	for (field = 2; field < 22 && p; field++)
 		p = strchr(p + 1, ' ');

@@ -1,0 +1,722 @@
+/*
+ * Journal: redo transactions of changed cache lines, on a real pool.
+ *
+ * Commits land and survive close/reopen; the log holds only the lines that
+ * changed (checked in the header and the records); replay is idempotent;
+ * a header whose checksum, record checksum, uuid or magic is wrong is
+ * ignored; a valid log with a record aimed at the data region or at the
+ * journal is refused whole with -EUCLEAN (and then the pool does not open
+ * until it is dealt with); a transaction too large for the journal is
+ * refused and applies nothing; a transaction torn mid-apply is replayed at
+ * the next open; a torn primary superblock is mended through the backup's
+ * geometry.  Ends with a clean fsck.
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fs/fs.h"
+
+static char pool_dir[256], pool_path[300], rt_dir[300];
+static pid_t owner;
+
+static struct dxl_fs fs;
+static struct dxl_tx *tx;
+
+#define LINE DXL_CACHELINE
+#define RECSZ ((uint64_t)sizeof(struct dxl_jrec))
+
+/* ------------------------------------------------------------ helpers */
+
+static void pool_open_flags(unsigned flags)
+{
+	CHECK_OK(dxl_fs_open(&fs, pool_path, flags));
+	CHECK_OK(dxl_fs_lock(&fs));
+}
+
+static void pool_open(void)
+{
+	pool_open_flags(0);
+}
+
+static void pool_close(void)
+{
+	dxl_fs_unlock(&fs);
+	dxl_fs_close(&fs);
+	memset(&fs, 0, sizeof(fs));
+}
+
+static void reopen(void)
+{
+	pool_close();
+	pool_open();
+}
+
+static void tx_start(void)
+{
+	tx = dxl_tx_begin(&fs.j);
+	CHECK(tx != NULL);
+}
+
+/* Free metadata blocks from the top of the region: nothing allocates
+ * there in this test, so their bytes are ours to scribble on. */
+static uint64_t scratch(unsigned k)
+{
+	uint64_t b = fs.sb->meta_blk + fs.sb->meta_blocks - 1 - k;
+	CHECK(dxl_is_meta_blk(&fs, b));
+	CHECK(!dxl_meta_used(&fs, NULL, b));
+	return b;
+}
+
+static uint8_t *pool_at(uint64_t off)
+{
+	return fs.pm.base + off;
+}
+
+static uint64_t blk_off(uint64_t blk)
+{
+	return blk << DXL_BLOCK_SHIFT;
+}
+
+static struct dxl_jhdr *jhdr(void)
+{
+	return (struct dxl_jhdr *)dxl_blk_ptr(&fs, fs.sb->journal_blk);
+}
+
+static uint8_t *jlog(void)
+{
+	return dxl_blk_ptr(&fs, fs.sb->journal_blk + 1);
+}
+
+static uint64_t jroom(void)
+{
+	return (fs.sb->journal_blocks - 1) * DXL_BLOCK_SIZE;
+}
+
+/* Would recovery replay the header now in the journal? */
+static int hdr_replayable(void)
+{
+	struct dxl_jhdr h;
+	uint32_t crc;
+
+	memcpy(&h, jhdr(), sizeof(h));
+	crc = h.crc;
+	h.crc = 0;
+	return h.magic == DXL_JHDR_MAGIC && dxl_crc32c(0, &h, sizeof(h)) == crc &&
+	       memcmp(h.uuid, fs.sb->uuid, sizeof(h.uuid)) == 0 && h.bytes <= jroom() &&
+	       dxl_crc32c(0, jlog(), h.bytes) == h.rec_crc;
+}
+
+static void hdr_seal(struct dxl_jhdr *h)
+{
+	h->crc = 0;
+	h->crc = dxl_crc32c(0, h, sizeof(*h));
+}
+
+static int recover(void)
+{
+	return dxl_journal_recover(&fs.j, &fs.pm, fs.sb);
+}
+
+struct rec_view {
+	uint64_t off;
+	uint32_t len;
+	const uint8_t *data;
+};
+
+/* The records of the committed transaction, as the header describes them. */
+static size_t log_records(struct rec_view *out, size_t max)
+{
+	const struct dxl_jhdr *h = jhdr();
+	uint64_t pos = 0, n;
+
+	CHECK(h->nrecs <= max);
+	for (n = 0; n < h->nrecs; n++) {
+		struct dxl_jrec r;
+		CHECK(pos + RECSZ <= h->bytes);
+		memcpy(&r, jlog() + pos, sizeof(r));
+		CHECK(pos + RECSZ + r.len <= h->bytes);
+		out[n].off = r.off;
+		out[n].len = r.len;
+		out[n].data = jlog() + pos + RECSZ;
+		pos += RECSZ + DXL_ALIGN_UP(r.len, DXL_JREC_ALIGN);
+	}
+	CHECK(pos == h->bytes);
+	return (size_t)n;
+}
+
+/* ------------------------------------------------------------ commits */
+
+static void test_commit_lines(void)
+{
+	uint64_t A = scratch(0), B = scratch(1), C = scratch(2), D = scratch(3);
+	static uint8_t ea[DXL_BLOCK_SIZE], eb[DXL_BLOCK_SIZE], ec[DXL_BLOCK_SIZE], ed[DXL_BLOCK_SIZE];
+	struct dxl_jhdr before;
+	struct rec_view r[16];
+	uint8_t *a, *b, *c, *d;
+	uint64_t seq0;
+
+	memcpy(ea, dxl_blk_ptr(&fs, A), DXL_BLOCK_SIZE);
+	memcpy(eb, dxl_blk_ptr(&fs, B), DXL_BLOCK_SIZE);
+	memcpy(ec, dxl_blk_ptr(&fs, C), DXL_BLOCK_SIZE);
+	memcpy(ed, dxl_blk_ptr(&fs, D), DXL_BLOCK_SIZE);
+
+	tx_start();
+	a = dxl_tx_write(tx, A);
+	b = dxl_tx_write(tx, B);
+	c = dxl_tx_write(tx, C);
+	d = dxl_tx_write(tx, D);
+	CHECK(a && b && c && d);
+	CHECK(dxl_tx_nblocks(tx) == 4);
+	CHECK(dxl_tx_touched(tx, D) && !dxl_tx_touched(tx, scratch(4)));
+	a[5] ^= 0x5a;                     /* A: line 0 */
+	b[3 * LINE + 1] ^= 0x01;          /* B: lines 3 and 4, one run */
+	b[4 * LINE + 2] ^= 0x02;
+	c[0] ^= 0x03;                     /* C: lines 0 and 63, two runs */
+	c[63 * LINE + 63] ^= 0x04;
+	d[100] ^= 0;                      /* D: touched, unchanged */
+	ea[5] ^= 0x5a;
+	eb[3 * LINE + 1] ^= 0x01;
+	eb[4 * LINE + 2] ^= 0x02;
+	ec[0] ^= 0x03;
+	ec[63 * LINE + 63] ^= 0x04;
+	/* the transaction sees its changes; the pool does not, yet */
+	CHECK(((const uint8_t *)dxl_tx_read(tx, A))[5] == ea[5]);
+	CHECK(dxl_blk_ptr(&fs, A) != (void *)a);
+	CHECK(((uint8_t *)dxl_blk_ptr(&fs, A))[5] != ea[5]);
+	seq0 = fs.j.seq;
+	CHECK_OK(dxl_tx_commit(tx));
+
+	CHECK(memcmp(dxl_blk_ptr(&fs, A), ea, DXL_BLOCK_SIZE) == 0);
+	CHECK(memcmp(dxl_blk_ptr(&fs, B), eb, DXL_BLOCK_SIZE) == 0);
+	CHECK(memcmp(dxl_blk_ptr(&fs, C), ec, DXL_BLOCK_SIZE) == 0);
+	CHECK(memcmp(dxl_blk_ptr(&fs, D), ed, DXL_BLOCK_SIZE) == 0);
+	CHECK(fs.j.seq == seq0 + 1);
+	CHECK(jhdr()->seq == seq0 + 1);
+	CHECK(hdr_replayable());
+	/* only changed lines: 4 records, 64 + 128 + 64 + 64 bytes */
+	CHECK(jhdr()->nrecs == 4);
+	CHECK(jhdr()->bytes == 4 * RECSZ + 64 + 128 + 64 + 64);
+	CHECK(log_records(r, 16) == 4);
+	CHECK(r[0].off == blk_off(A) && r[0].len == 64);
+	CHECK(r[1].off == blk_off(B) + 3 * LINE && r[1].len == 128);
+	CHECK(r[2].off == blk_off(C) && r[2].len == 64);
+	CHECK(r[3].off == blk_off(C) + 63 * LINE && r[3].len == 64);
+	for (int i = 0; i < 4; i++)
+		CHECK(memcmp(r[i].data, pool_at(r[i].off), r[i].len) == 0);
+
+	/* one byte in one block: one 64-byte record */
+	tx_start();
+	a = dxl_tx_write(tx, A);
+	a[10 * LINE + 17] ^= 0xc3;
+	ea[10 * LINE + 17] ^= 0xc3;
+	CHECK_OK(dxl_tx_commit(tx));
+	CHECK(jhdr()->seq == seq0 + 2);
+	CHECK(jhdr()->nrecs == 1);
+	CHECK(jhdr()->bytes == RECSZ + 64);
+	CHECK(log_records(r, 16) == 1);
+	CHECK(r[0].off == blk_off(A) + 10 * LINE && r[0].len == 64);
+	CHECK(memcmp(r[0].data, ea + 10 * LINE, 64) == 0);
+
+	/* a transaction that changes nothing writes no header */
+	memcpy(&before, jhdr(), sizeof(before));
+	tx_start();
+	b = dxl_tx_write(tx, B);
+	b[7] ^= 0;
+	CHECK_OK(dxl_tx_commit(tx));
+	CHECK(memcmp(&before, jhdr(), sizeof(before)) == 0);
+	CHECK(fs.j.seq == seq0 + 2);
+
+	/* a block the pool does not have: the commit is refused */
+	tx_start();
+	(void)dxl_tx_write(tx, fs.sb->pool_size / DXL_BLOCK_SIZE);
+	CHECK(dxl_tx_read(tx, fs.sb->pool_size / DXL_BLOCK_SIZE) == NULL);
+	CHECK(dxl_tx_commit(tx) < 0);
+	CHECK(memcmp(&before, jhdr(), sizeof(before)) == 0);
+
+	/* survives close and reopen (which replays the last header again) */
+	reopen();
+	CHECK(memcmp(dxl_blk_ptr(&fs, A), ea, DXL_BLOCK_SIZE) == 0);
+	CHECK(memcmp(dxl_blk_ptr(&fs, B), eb, DXL_BLOCK_SIZE) == 0);
+	CHECK(memcmp(dxl_blk_ptr(&fs, C), ec, DXL_BLOCK_SIZE) == 0);
+	CHECK(memcmp(dxl_blk_ptr(&fs, D), ed, DXL_BLOCK_SIZE) == 0);
+	CHECK(fs.j.seq == seq0 + 2);
+	printf("  commits log only changed lines, survive reopen\n");
+}
+
+/* ------------------------------------------------------------ replay */
+
+/* Commit a one-byte change in blk at off; return the line's old bytes. */
+static void commit_byte(uint64_t blk, uint32_t off, uint8_t *old_line, uint8_t *new_line)
+{
+	uint32_t l = off / LINE * LINE;
+	uint8_t *p;
+
+	memcpy(old_line, (uint8_t *)dxl_blk_ptr(&fs, blk) + l, LINE);
+	tx_start();
+	p = dxl_tx_write(tx, blk);
+	p[off] ^= 0x99;
+	CHECK_OK(dxl_tx_commit(tx));
+	memcpy(new_line, (uint8_t *)dxl_blk_ptr(&fs, blk) + l, LINE);
+	CHECK(memcmp(old_line, new_line, LINE) != 0);
+	CHECK(hdr_replayable());
+}
+
+static void test_idempotent(void)
+{
+	uint64_t A = scratch(0);
+	uint64_t len = blk_off(fs.sb->meta_blk + fs.sb->meta_blocks);
+	uint8_t old[LINE], cur[LINE], *snap;
+	uint8_t *line = (uint8_t *)dxl_blk_ptr(&fs, A) + 20 * LINE;
+
+	commit_byte(A, 20 * LINE + 3, old, cur);
+	snap = malloc(len);
+	CHECK(snap != NULL);
+	memcpy(snap, fs.pm.base, len);
+	CHECK_OK(recover());
+	CHECK(memcmp(snap, fs.pm.base, len) == 0);
+	CHECK(fs.j.seq == jhdr()->seq);
+	CHECK_OK(recover());
+	CHECK(memcmp(snap, fs.pm.base, len) == 0);
+	CHECK(fs.j.seq == jhdr()->seq);
+
+	/* ...and it really replays: a line put back to its old bytes (as if
+	 * the apply had not reached it) comes back */
+	memcpy(line, old, LINE);
+	CHECK(memcmp(snap, fs.pm.base, len) != 0);
+	CHECK_OK(recover());
+	CHECK(memcmp(line, cur, LINE) == 0);
+	CHECK(memcmp(snap, fs.pm.base, len) == 0);
+	CHECK_OK(recover());
+	CHECK(memcmp(snap, fs.pm.base, len) == 0);
+	free(snap);
+	printf("  replay is idempotent\n");
+}
+
+static void test_bad_header(void)
+{
+	uint64_t A = scratch(1);
+	uint8_t old[LINE], cur[LINE], byte;
+	uint8_t *line = (uint8_t *)dxl_blk_ptr(&fs, A) + 7 * LINE;
+	struct dxl_jhdr saved, *h = jhdr();
+
+	commit_byte(A, 7 * LINE + 9, old, cur);
+	memcpy(&saved, h, sizeof(saved));
+
+	/* header checksum broken: ignored, no error */
+	memcpy(line, old, LINE);
+	h->seq ^= 1;
+	CHECK(!hdr_replayable());
+	CHECK_OK(recover());
+	CHECK(memcmp(line, old, LINE) == 0);
+	memcpy(h, &saved, sizeof(saved));
+	CHECK_OK(recover());
+	CHECK(memcmp(line, cur, LINE) == 0);
+
+	/* records no longer match rec_crc (being overwritten by a later
+	 * transaction that never committed): ignored */
+	memcpy(line, old, LINE);
+	byte = jlog()[RECSZ];
+	jlog()[RECSZ] ^= 0xff;
+	CHECK(!hdr_replayable());
+	CHECK_OK(recover());
+	CHECK(memcmp(line, old, LINE) == 0);
+	jlog()[RECSZ] = byte;
+	CHECK_OK(recover());
+	CHECK(memcmp(line, cur, LINE) == 0);
+
+	/* a valid header of another pool (older mkfs): ignored */
+	memcpy(line, old, LINE);
+	h->uuid[3] ^= 0x40;
+	hdr_seal(h);
+	CHECK_OK(recover());
+	CHECK(memcmp(line, old, LINE) == 0);
+
+	/* no magic: never committed */
+	memcpy(h, &saved, sizeof(saved));
+	h->magic = 0;
+	hdr_seal(h);
+	CHECK_OK(recover());
+	CHECK(memcmp(line, old, LINE) == 0);
+	CHECK(fs.j.seq == 0);
+
+	/* records past the journal's room: ignored */
+	memcpy(h, &saved, sizeof(saved));
+	h->bytes = jroom() + 8;
+	hdr_seal(h);
+	CHECK_OK(recover());
+	CHECK(memcmp(line, old, LINE) == 0);
+
+	memcpy(h, &saved, sizeof(saved));
+	CHECK_OK(recover());
+	CHECK(memcmp(line, cur, LINE) == 0);
+	CHECK(fs.j.seq == saved.seq);
+	printf("  damaged headers are ignored\n");
+}
+
+/* ------------------------------------------------------------ hand-built logs */
+
+struct hrec {
+	uint64_t off;
+	uint32_t len;
+	uint8_t fill;
+};
+
+/* Write a log of records (each len bytes of fill) with a header that
+ * checksums correctly; nrecs_adj adds to the record count in the header. */
+static void build_log(const struct hrec *r, size_t n, int nrecs_adj)
+{
+	struct dxl_jhdr h;
+	uint64_t pos = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct dxl_jrec rec = { .off = r[i].off, .len = r[i].len, .pad = 0 };
+		uint64_t need = RECSZ + DXL_ALIGN_UP(r[i].len, DXL_JREC_ALIGN);
+		CHECK(pos + need <= jroom());
+		memcpy(jlog() + pos, &rec, sizeof(rec));
+		memset(jlog() + pos + RECSZ, r[i].fill, need - RECSZ);
+		pos += need;
+	}
+	memset(&h, 0, sizeof(h));
+	h.magic = DXL_JHDR_MAGIC;
+	h.seq = fs.j.seq + 1;
+	h.nrecs = (uint64_t)((int64_t)n + nrecs_adj);
+	h.bytes = pos;
+	h.rec_crc = dxl_crc32c(0, jlog(), pos);
+	memcpy(h.uuid, fs.sb->uuid, sizeof(h.uuid));
+	hdr_seal(&h);
+	memcpy(jhdr(), &h, sizeof(h));
+	CHECK(hdr_replayable());
+}
+
+static int all_bytes(const uint8_t *p, size_t n, uint8_t v)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (p[i] != v)
+			return 0;
+	return 1;
+}
+
+static void test_bad_targets(void)
+{
+	uint64_t E = scratch(4), e_off = blk_off(E);
+	uint64_t meta_end = blk_off(fs.sb->meta_blk + fs.sb->meta_blocks);
+	uint64_t last_unit = fs.sb->data_off + ((fs.sb->data_units - 1) << fs.sb->unit_shift);
+	uint8_t *e = pool_at(e_off);
+	struct hrec good = { e_off, 64, 0xab };
+	struct hrec bad[] = {
+		{ fs.sb->data_off, 64, 0xcd },                           /* first data unit */
+		{ last_unit, 64, 0xcd },                                 /* last data unit */
+		{ blk_off(fs.sb->journal_blk), 64, 0xcd },               /* journal header */
+		{ blk_off(fs.sb->journal_blk + 1) + 4096, 64, 0xcd },    /* journal records */
+		{ blk_off(fs.sb->journal_blk + fs.sb->journal_blocks) - 64, 64, 0xcd }, /* last journal line */
+		{ DXL_BLOCK_SIZE - 32, 64, 0xcd },                       /* superblock into journal */
+		{ meta_end - 32, 64, 0xcd },                             /* metadata into data */
+		{ fs.sb->pool_size - DXL_BLOCK_SIZE, 64, 0xcd },         /* backup superblock */
+		{ fs.sb->pool_size + DXL_BLOCK_SIZE, 64, 0xcd },         /* past the pool */
+		{ UINT64_MAX - 31, 64, 0xcd },                           /* wraps around */
+		{ e_off + 1024, 0, 0xcd },                               /* empty */
+		{ blk_off(fs.sb->meta_blk + 5), DXL_BLOCK_SIZE + 8, 0xcd }, /* longer than a block */
+	};
+	struct hrec pair[2];
+	uint8_t saved_bad[64], e_old[64];
+	size_t i;
+
+	/* the builder is right: a legal record replays */
+	memset(e, 0, 64);
+	build_log(&good, 1, 0);
+	CHECK_OK(recover());
+	CHECK(all_bytes(e, 64, 0xab));
+	/* bitmaps are legal targets too (bits past the last block: zero) */
+	{
+		struct hrec bmrec = { blk_off(fs.sb->mbitmap_blk) + 1024, 64, 0 };
+		CHECK(all_bytes(pool_at(bmrec.off), 64, 0));
+		build_log(&bmrec, 1, 0);
+		CHECK_OK(recover());
+	}
+
+	memset(e, 0x11, 64);
+	memcpy(e_old, e, 64);
+	for (i = 0; i < DXL_ARRAY_SIZE(bad); i++) {
+		int in_pool = bad[i].off < fs.pm.size && bad[i].len <= 64 &&
+			      bad[i].off + 64 <= fs.pm.size;
+		pair[0] = good;
+		pair[1] = bad[i];
+		build_log(pair, 2, 0);
+		if (in_pool)
+			memcpy(saved_bad, pool_at(bad[i].off), 64);
+		CHECK_RC(recover(), -EUCLEAN);
+		CHECK(strstr(dxl_errmsg(), "journal record 1") != NULL);
+		CHECK(memcmp(e, e_old, 64) == 0);
+		if (in_pool)
+			CHECK(memcmp(pool_at(bad[i].off), saved_bad, 64) == 0);
+		/* the bad record first: same */
+		pair[0] = bad[i];
+		pair[1] = good;
+		build_log(pair, 2, 0);
+		if (in_pool)
+			memcpy(saved_bad, pool_at(bad[i].off), 64);
+		CHECK_RC(recover(), -EUCLEAN);
+		CHECK(memcmp(e, e_old, 64) == 0);
+		if (in_pool)
+			CHECK(memcmp(pool_at(bad[i].off), saved_bad, 64) == 0);
+	}
+	/* a header that counts more records than its bytes hold */
+	build_log(&good, 1, 1);
+	CHECK_RC(recover(), -EUCLEAN);
+	CHECK(memcmp(e, e_old, 64) == 0);
+
+	/* such a log keeps the pool from opening, not just from replaying */
+	pair[0] = good;
+	pair[1] = bad[0];
+	build_log(pair, 2, 0);
+	pool_close();
+	CHECK_RC(dxl_fs_open(&fs, pool_path, 0), -EUCLEAN);
+	CHECK(strstr(dxl_errmsg(), "journal record") != NULL);
+	/* fsck -n style open looks at it as it is; a new commit supersedes it */
+	pool_open_flags(DXL_FS_NORECOVER);
+	CHECK(memcmp(pool_at(e_off), e_old, 64) == 0);
+	tx_start();
+	((uint8_t *)dxl_tx_write(tx, E))[2048] ^= 1;
+	CHECK_OK(dxl_tx_commit(tx));
+	pool_close();
+	pool_open();
+	CHECK(memcmp(pool_at(e_off), e_old, 64) == 0);
+	printf("  records aimed outside metadata are refused whole\n");
+}
+
+/* ------------------------------------------------------------ too large */
+
+static void test_too_large(void)
+{
+	uint32_t nblk = DXL_TX_MAX_BLOCKS + 1, k, full_at = 0, fill_n;
+	uint64_t per = DXL_BLOCK_SIZE + RECSZ;
+	uint8_t **snap;
+	struct dxl_jhdr before;
+	uint64_t seq0 = fs.j.seq;
+
+	snap = calloc(nblk, sizeof(*snap));
+	CHECK(snap != NULL);
+	for (k = 0; k < nblk; k++) {
+		snap[k] = malloc(DXL_BLOCK_SIZE);
+		CHECK(snap[k] != NULL);
+		memcpy(snap[k], dxl_blk_ptr(&fs, scratch(k)), DXL_BLOCK_SIZE);
+	}
+
+	/* more blocks than a transaction may shadow */
+	memcpy(&before, jhdr(), sizeof(before));
+	tx_start();
+	for (k = 0; k < nblk; k++) {
+		uint8_t *p = dxl_tx_write(tx, scratch(k));
+		CHECK(p != NULL);
+		p[k % DXL_BLOCK_SIZE] ^= 0x77;
+		if (!full_at && dxl_tx_full(tx))
+			full_at = k + 1;
+	}
+	CHECK(full_at > 0 && full_at < DXL_TX_MAX_BLOCKS);
+	CHECK_RC(dxl_tx_commit(tx), -E2BIG);
+	CHECK(strstr(dxl_errmsg(), "too large") != NULL);
+	for (k = 0; k < nblk; k++)
+		CHECK(memcmp(snap[k], dxl_blk_ptr(&fs, scratch(k)), DXL_BLOCK_SIZE) == 0);
+	CHECK(memcmp(&before, jhdr(), sizeof(before)) == 0);
+	CHECK(fs.j.seq == seq0);
+
+	/* fewer blocks, but every line changed: more bytes than the log holds */
+	fill_n = (uint32_t)(jroom() / per) + 1;
+	CHECK(fill_n < DXL_TX_MAX_BLOCKS && fill_n <= nblk);
+	tx_start();
+	for (k = 0; k < fill_n; k++) {
+		uint8_t *p = dxl_tx_write(tx, scratch(k));
+		for (uint32_t l = 0; l < DXL_BLOCK_SIZE / LINE; l++)
+			p[l * LINE + (k % LINE)] ^= 0x21;
+	}
+	CHECK(dxl_tx_full(tx));
+	CHECK_RC(dxl_tx_commit(tx), -E2BIG);
+	for (k = 0; k < nblk; k++)
+		CHECK(memcmp(snap[k], dxl_blk_ptr(&fs, scratch(k)), DXL_BLOCK_SIZE) == 0);
+	CHECK(memcmp(&before, jhdr(), sizeof(before)) == 0);
+	CHECK(fs.j.seq == seq0);
+	/* the old header's records were overwritten: it no longer replays,
+	 * and recovery leaves everything alone */
+	CHECK(!hdr_replayable());
+	CHECK_OK(recover());
+	for (k = 0; k < nblk; k++)
+		CHECK(memcmp(snap[k], dxl_blk_ptr(&fs, scratch(k)), DXL_BLOCK_SIZE) == 0);
+
+	/* what dxl_tx_full still allows commits, even with every line changed */
+	tx_start();
+	for (k = 0; k + 1 < full_at; k++) {
+		uint8_t *p = dxl_tx_write(tx, scratch(k));
+		for (uint32_t l = 0; l < DXL_BLOCK_SIZE / LINE; l++)
+			p[l * LINE + 1] ^= 0x42;
+		CHECK(!dxl_tx_full(tx));
+	}
+	CHECK_OK(dxl_tx_commit(tx));
+	CHECK(hdr_replayable());
+	CHECK(jhdr()->nrecs == full_at - 1);
+	for (k = 0; k + 1 < full_at; k++) {
+		uint8_t *p = dxl_blk_ptr(&fs, scratch(k));
+		for (uint32_t l = 0; l < DXL_BLOCK_SIZE / LINE; l++)
+			snap[k][l * LINE + 1] ^= 0x42;
+		CHECK(memcmp(snap[k], p, DXL_BLOCK_SIZE) == 0);
+	}
+	for (k = 0; k < nblk; k++)
+		free(snap[k]);
+	free(snap);
+	printf("  oversized transactions are refused (dxl_tx_full at %u blocks)\n", full_at);
+}
+
+/* ------------------------------------------------------------ torn */
+
+static void test_torn_apply(void)
+{
+	uint64_t A = scratch(5), B = scratch(6);
+	uint8_t ea[DXL_BLOCK_SIZE], eb[DXL_BLOCK_SIZE], old_a[LINE];
+	uint8_t *a, *b;
+
+	memcpy(old_a, (uint8_t *)dxl_blk_ptr(&fs, A) + 30 * LINE, LINE);
+	tx_start();
+	a = dxl_tx_write(tx, A);
+	b = dxl_tx_write(tx, B);
+	a[30 * LINE + 5] ^= 0x3c;
+	a[31 * LINE + 5] ^= 0x3c;
+	b[0] ^= 0x3c;
+	CHECK_OK(dxl_tx_commit(tx));
+	memcpy(ea, dxl_blk_ptr(&fs, A), DXL_BLOCK_SIZE);
+	memcpy(eb, dxl_blk_ptr(&fs, B), DXL_BLOCK_SIZE);
+
+	/* the crash came after the header, before the apply reached line 30 */
+	memcpy((uint8_t *)dxl_blk_ptr(&fs, A) + 30 * LINE, old_a, LINE);
+	CHECK(memcmp(ea, dxl_blk_ptr(&fs, A), DXL_BLOCK_SIZE) != 0);
+	reopen();
+	CHECK(memcmp(ea, dxl_blk_ptr(&fs, A), DXL_BLOCK_SIZE) == 0);
+	CHECK(memcmp(eb, dxl_blk_ptr(&fs, B), DXL_BLOCK_SIZE) == 0);
+	printf("  a transaction torn mid-apply is replayed at open\n");
+}
+
+static void test_torn_sb(void)
+{
+	uint8_t old0[LINE], bk;
+	uint64_t free0 = fs.sb->free_units, u, got;
+	uint64_t boff = fs.sb->pool_size - DXL_BLOCK_SIZE;
+
+	memcpy(old0, fs.pm.base, LINE);
+	tx_start();
+	CHECK_OK(dxl_unit_alloc(&fs, tx, DXL_GOAL_LOW, 1, &u, &got));
+	CHECK(got == 1);
+	CHECK_OK(dxl_tx_commit(tx));
+	CHECK(fs.sb->free_units == free0 - 1);
+	CHECK(memcmp(old0, fs.pm.base, LINE) != 0); /* the crc line changed */
+
+	/* old checksum line, new counters line */
+	memcpy(fs.pm.base, old0, LINE);
+	CHECK_RC(dxl_sb_verify(fs.sb, fs.pm.size), -EUCLEAN);
+	pool_close();
+	pool_open();
+	CHECK_OK(dxl_sb_verify(fs.sb, fs.pm.size));
+	CHECK(fs.sb->free_units == free0 - 1);
+	CHECK(dxl_unit_used(&fs, NULL, u));
+
+	/* the same with no usable backup: refused, nothing guessed */
+	memcpy(old0, fs.pm.base, LINE);
+	tx_start();
+	CHECK_OK(dxl_unit_free(&fs, tx, u, 1));
+	CHECK_OK(dxl_tx_commit(tx));
+	memcpy(fs.pm.base, old0, LINE);
+	bk = fs.pm.base[boff + 200];
+	fs.pm.base[boff + 200] ^= 0xff;
+	pool_close();
+	CHECK_RC(dxl_fs_open(&fs, pool_path, 0), -EUCLEAN);
+	CHECK(strstr(dxl_errmsg(), "backup") != NULL);
+	/* mend the backup directly in the file, then it opens */
+	{
+		FILE *f = fopen(pool_path, "r+b");
+		CHECK(f != NULL);
+		CHECK(fseek(f, (long)(boff + 200), SEEK_SET) == 0);
+		CHECK(fputc(bk, f) == bk);
+		CHECK(fclose(f) == 0);
+	}
+	pool_open();
+	CHECK_OK(dxl_sb_verify(fs.sb, fs.pm.size));
+	CHECK(fs.sb->free_units == free0);
+	CHECK(!dxl_unit_used(&fs, NULL, u));
+	printf("  a torn superblock is mended through the backup's geometry\n");
+}
+
+/* ------------------------------------------------------------ main */
+
+static void cleanup(void)
+{
+	DIR *d;
+	struct dirent *de;
+	char p[600];
+
+	if (getpid() != owner)
+		return;
+	if (pool_path[0])
+		unlink(pool_path);
+	if (rt_dir[0] && (d = opendir(rt_dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", rt_dir, de->d_name);
+			unlink(p);
+		}
+		closedir(d);
+		rmdir(rt_dir);
+	}
+	if (pool_dir[0])
+		rmdir(pool_dir);
+}
+
+static void fsck_report(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "fsck: %s\n", msg);
+}
+
+int main(void)
+{
+	struct dxl_mkfs_opts o = { 0 };
+	struct dxl_fsck_result res;
+	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+
+	owner = getpid();
+	snprintf(pool_dir, sizeof(pool_dir), "%s/dxl_journal.XXXXXX", tmp ? tmp : "/tmp");
+	CHECK(mkdtemp(pool_dir) != NULL);
+	snprintf(pool_path, sizeof(pool_path), "%s/pool", pool_dir);
+	snprintf(rt_dir, sizeof(rt_dir), "%s/rt", pool_dir);
+	CHECK(mkdir(rt_dir, 0700) == 0);
+	setenv("DXL_RUNTIME_DIR", rt_dir, 1);
+	atexit(cleanup);
+
+	o.size = 32u << 20;
+	o.unit = 4096;
+	o.meta_size = 4u << 20;
+	o.journal_size = 512u << 10;
+	CHECK_OK(dxl_mkfs(pool_path, &o));
+	pool_open();
+	CHECK(fs.sb->journal_blocks == (512u << 10) / DXL_BLOCK_SIZE);
+
+	test_commit_lines();
+	test_idempotent();
+	test_bad_header();
+	test_bad_targets();
+	test_too_large();
+	test_torn_apply();
+	test_torn_sb();
+
+	pool_close();
+	memset(&res, 0, sizeof(res));
+	CHECK_OK(dxl_fsck(pool_path, 0, fsck_report, NULL, &res));
+	CHECK(res.problems == 0);
+	printf("ok\n");
+	return 0;
+}
