@@ -111,28 +111,22 @@ static int change_bits(struct dxl_tx *tx, const struct bitmap *bm, uint64_t i, u
 static int find_free(struct dxl_fs *fs, struct dxl_tx *tx, const struct bitmap *bm, uint64_t from,
 		     uint64_t *out)
 {
-	uint64_t start = from >= bm->nbits ? 0 : DXL_ALIGN_DOWN(from, 64);
-	uint64_t i = start, scanned = 0, words = (bm->nbits + 63) / 64 + 1;
+	uint64_t nwords = (bm->nbits + 63) / 64, start, i, n;
 
-	for (; scanned < words; scanned++) {
+	if (from >= bm->nbits)
+		from = 0;
+	start = DXL_ALIGN_DOWN(from, 64);
+	/* nwords + 1 visits: the first skips the bits below `from`, the
+	 * last comes back to the same word after the wrap to try them */
+	for (i = start, n = 0; n <= nwords; n++) {
 		uint64_t v = busy_word(fs, tx, bm, i);
-		if (i == start && from > i && from < bm->nbits)
-			v |= (1ull << (from - i)) - 1; /* below `from`, first pass */
+		if (n == 0)
+			v |= (1ull << (from - start)) - 1;
 		if (~v) {
 			*out = i + (uint64_t)__builtin_ctzll(~v);
 			return 0;
 		}
-		i += 64;
-		if (i >= bm->nbits)
-			i = 0;
-	}
-	/* the first word's bits below `from` were masked: try them last */
-	if (from < bm->nbits && from % 64) {
-		uint64_t v = busy_word(fs, tx, bm, start);
-		if (~v) {
-			*out = start + (uint64_t)__builtin_ctzll(~v);
-			return 0;
-		}
+		i = i + 64 >= bm->nbits ? 0 : i + 64;
 	}
 	return -ENOSPC;
 }
