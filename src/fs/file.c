@@ -457,6 +457,40 @@ static uint64_t write_direct(struct dxl_fs *fs, uint64_t ino, const uint8_t *src
 	return pos - start;
 }
 
+/*
+ * The units behind the piece of [pos, end) that starts at pos: a hole
+ * gets newly allocated units, which the caller fills or zeroes (*fresh = 1);
+ * a mapped piece is made private first when private is set (a shared
+ * unit is copied).  *phys and *n describe the units, *bytes the part of
+ * [pos, end) they hold; *moved tells whether the layout changed.
+ */
+static int piece_units(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t pos,
+		       uint64_t end, int private, uint64_t *phys, uint64_t *n, uint64_t *bytes,
+		       int *fresh, int *moved)
+{
+	uint64_t fu = pos >> fs->unit_shift, want = units_touched(fs, pos, end);
+	struct dxl_map m;
+	int rc = dxl_ext_map(fs, tx, ino, fu, &m);
+
+	*fresh = 0;
+	if (rc)
+		return rc;
+	if (m.hole) {
+		rc = fill_hole(fs, tx, ino, fu, want, &m, phys, n);
+		*fresh = 1;
+		*moved = 1;
+	} else if (private) {
+		rc = cow_units(fs, tx, ino, fu, want, &m, phys, n);
+		*moved |= *phys != m.phys;
+	} else {
+		*phys = m.phys;
+		*n = m.len;
+	}
+	if (rc == 0)
+		*bytes = run_bytes(fs, pos, *n, end);
+	return rc;
+}
+
 /* Write [pos, end) from src in transactions, allocating and unsharing. */
 static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint64_t pos, uint64_t end,
 		      int *changed)
@@ -481,32 +515,18 @@ static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 		}
 
 		while (pos < end && !dxl_tx_full(tx)) {
-			uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1);
-			uint64_t want = units_touched(fs, pos, end), phys = 0, n = 0, bytes;
-			struct dxl_map m;
+			uint64_t uoff = pos & (fs->unit - 1), phys = 0, n = 0, bytes = 0;
+			int fresh;
 
-			rc = dxl_ext_map(fs, tx, ino, fu, &m);
+			rc = piece_units(fs, tx, ino, pos, end, 1, &phys, &n, &bytes, &fresh, changed);
 			if (rc)
 				break;
-			if (m.hole) {
-				rc = fill_hole(fs, tx, ino, fu, want, &m, &phys, &n);
-				if (rc)
-					break;
-				*changed = 1;
-				bytes = run_bytes(fs, pos, n, end);
-				/* zero what the write leaves of the new units */
-				if (uoff)
-					dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys), 0, uoff);
-				if ((uoff + bytes) & (fs->unit - 1))
-					dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys) + uoff + bytes, 0,
-							(n << fs->unit_shift) - uoff - bytes);
-			} else {
-				rc = cow_units(fs, tx, ino, fu, want, &m, &phys, &n);
-				if (rc)
-					break;
-				*changed |= phys != m.phys;
-				bytes = run_bytes(fs, pos, n, end);
-			}
+			/* zero what the write leaves of new units */
+			if (fresh && uoff)
+				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys), 0, uoff);
+			if (fresh && ((uoff + bytes) & (fs->unit - 1)))
+				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys) + uoff + bytes, 0,
+						(n << fs->unit_shift) - uoff - bytes);
 			dxl_pmem_memcpy(&fs->pm, dxl_unit_ptr(fs, phys) + uoff, base + pos, bytes);
 			pos += bytes;
 		}
@@ -785,31 +805,17 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 			}
 		}
 		while (pos < end && !dxl_tx_full(tx)) {
-			uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1);
-			uint64_t want = units_touched(fs, pos, end), phys = 0, n = 0, bytes;
-			struct dxl_map m;
+			uint64_t uoff = pos & (fs->unit - 1), phys = 0, n = 0, bytes = 0;
+			int fresh;
 
-			rc = dxl_ext_map(fs, tx, ino, fu, &m);
+			rc = piece_units(fs, tx, ino, pos, end, how != ALLOC_FILL, &phys, &n, &bytes,
+					 &fresh, &changed);
 			if (rc)
 				break;
-			if (m.hole) {
-				rc = fill_hole(fs, tx, ino, fu, want, &m, &phys, &n);
-				if (rc)
-					break;
-				changed = 1;
+			if (fresh)
 				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys), 0, n << fs->unit_shift);
-				bytes = run_bytes(fs, pos, n, end);
-			} else if (how != ALLOC_FILL) {
-				rc = cow_units(fs, tx, ino, fu, want, &m, &phys, &n);
-				if (rc)
-					break;
-				changed |= phys != m.phys;
-				bytes = run_bytes(fs, pos, n, end);
-				if (how == ALLOC_ZERO)
-					dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys) + uoff, 0, bytes);
-			} else {
-				bytes = run_bytes(fs, pos, m.len, end);
-			}
+			else if (how == ALLOC_ZERO)
+				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys) + uoff, 0, bytes);
 			pos += bytes;
 		}
 		if (rc == 0)
