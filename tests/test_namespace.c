@@ -489,6 +489,28 @@ static void test_attrs(void)
 	ts[0].tv_nsec = 1000000000;
 	CHECK_RC(dxl_utimens(P, "/at", ts), -EINVAL);
 	CHECK_RC(dxl_chmod(P, "/nope", 0644), -ENOENT);
+
+	/* lchown / lutimens change the link itself, never its target */
+	a = st_of("/at");
+	CHECK_OK(dxl_lchown(P, "/at_link", 777, 888));
+	b = lst_of("/at_link");
+	CHECK(S_ISLNK(b.mode) && b.uid == 777 && b.gid == 888);
+	b = st_of("/at");
+	CHECK(b.uid == a.uid && b.gid == a.gid);
+	ts[0].tv_sec = 3000;
+	ts[0].tv_nsec = 7;
+	ts[1].tv_sec = 4000;
+	ts[1].tv_nsec = 9;
+	CHECK_OK(dxl_lutimens(P, "/at_link", ts));
+	b = lst_of("/at_link");
+	CHECK(b.atime.tv_sec == 3000 && b.atime.tv_nsec == 7 && b.mtime.tv_sec == 4000 &&
+	      b.mtime.tv_nsec == 9);
+	b = st_of("/at");
+	CHECK(b.mtime.tv_sec == a.mtime.tv_sec && b.atime.tv_sec == a.atime.tv_sec);
+	/* on a non-link they behave as the following calls */
+	CHECK_OK(dxl_lchown(P, "/at", 55, (gid_t)-1));
+	CHECK(st_of("/at").uid == 55);
+	CHECK_RC(dxl_lchown(P, "/nope", 1, 1), -ENOENT);
 	CHECK_OK(dxl_unlink(P, "/at_link"));
 	CHECK_OK(dxl_unlink(P, "/at"));
 }

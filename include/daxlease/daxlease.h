@@ -113,6 +113,9 @@ int dxl_chmod(dxl_pool *pool, const char *path, mode_t mode);
 int dxl_chown(dxl_pool *pool, const char *path, uid_t uid, gid_t gid); /* -1 = unchanged */
 /* times[0] = atime, times[1] = mtime; tv_nsec may be UTIME_NOW / UTIME_OMIT. NULL = now. */
 int dxl_utimens(dxl_pool *pool, const char *path, const struct timespec times[2]);
+/* As dxl_chown / dxl_utimens, but a symlink at path is changed itself. */
+int dxl_lchown(dxl_pool *pool, const char *path, uid_t uid, gid_t gid);
+int dxl_lutimens(dxl_pool *pool, const char *path, const struct timespec times[2]);
 
 struct dxl_dirent {
 	uint64_t ino;

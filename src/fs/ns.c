@@ -797,6 +797,7 @@ struct attr_args {
 	uid_t uid;
 	gid_t gid;
 	const struct timespec *times;
+	int nofollow;         /* lchown, lutimens: the symlink itself */
 };
 
 static int ts_to_ns(const struct timespec *ts, int64_t now, int64_t *out)
@@ -838,7 +839,7 @@ static int do_attr(struct dxl_fs *fs, const char *path, enum attr_op op,
 	rc = ns_begin(fs, 1, &tx);
 	if (rc)
 		return rc;
-	rc = dxl_namei(fs, tx, path, 1, &ino);
+	rc = dxl_namei(fs, tx, path, !a->nofollow, &ino);
 	if (!rc && op == ATTR_UTIMES && !set_at && !set_mt) {
 		/* both omitted: nothing changes, not even ctime (as utimensat) */
 		dxl_tx_abort(tx);
@@ -869,52 +870,50 @@ static int do_attr(struct dxl_fs *fs, const char *path, enum attr_op op,
 	return ns_end(tx, rc);
 }
 
-int dxl_chmod(dxl_pool *pool, const char *path, mode_t mode)
+/* The public face of the attribute calls. */
+static int ns_attr(dxl_pool *pool, const char *path, const char *what, int op,
+		   const struct attr_args *a)
 {
-	struct attr_args a = { .mode = mode };
-
 	dxl_err_clear();
 	if (pool == NULL)
-		return dxl_err(EINVAL, "chmod: no pool");
+		return dxl_err(EINVAL, "%s: no pool", what);
 	struct dxl_fs *fs = &pool->fs;
 	int rc = dxl_fs_lock(fs);
 	if (rc)
 		return rc;
-	rc = do_attr(fs, path, ATTR_CHMOD, &a);
+	rc = do_attr(fs, path, op, a);
 	dxl_fs_unlock(fs);
-	return rc ? ns_fail(rc, "chmod", path) : 0;
+	return rc ? ns_fail(rc, what, path) : 0;
+}
+
+int dxl_chmod(dxl_pool *pool, const char *path, mode_t mode)
+{
+	struct attr_args a = { .mode = mode };
+	return ns_attr(pool, path, "chmod", ATTR_CHMOD, &a);
 }
 
 int dxl_chown(dxl_pool *pool, const char *path, uid_t uid, gid_t gid)
 {
 	struct attr_args a = { .uid = uid, .gid = gid };
+	return ns_attr(pool, path, "chown", ATTR_CHOWN, &a);
+}
 
-	dxl_err_clear();
-	if (pool == NULL)
-		return dxl_err(EINVAL, "chown: no pool");
-	struct dxl_fs *fs = &pool->fs;
-	int rc = dxl_fs_lock(fs);
-	if (rc)
-		return rc;
-	rc = do_attr(fs, path, ATTR_CHOWN, &a);
-	dxl_fs_unlock(fs);
-	return rc ? ns_fail(rc, "chown", path) : 0;
+int dxl_lchown(dxl_pool *pool, const char *path, uid_t uid, gid_t gid)
+{
+	struct attr_args a = { .uid = uid, .gid = gid, .nofollow = 1 };
+	return ns_attr(pool, path, "lchown", ATTR_CHOWN, &a);
 }
 
 int dxl_utimens(dxl_pool *pool, const char *path, const struct timespec times[2])
 {
 	struct attr_args a = { .times = times };
+	return ns_attr(pool, path, "utimens", ATTR_UTIMES, &a);
+}
 
-	dxl_err_clear();
-	if (pool == NULL)
-		return dxl_err(EINVAL, "utimens: no pool");
-	struct dxl_fs *fs = &pool->fs;
-	int rc = dxl_fs_lock(fs);
-	if (rc)
-		return rc;
-	rc = do_attr(fs, path, ATTR_UTIMES, &a);
-	dxl_fs_unlock(fs);
-	return rc ? ns_fail(rc, "utimens", path) : 0;
+int dxl_lutimens(dxl_pool *pool, const char *path, const struct timespec times[2])
+{
+	struct attr_args a = { .times = times, .nofollow = 1 };
+	return ns_attr(pool, path, "lutimens", ATTR_UTIMES, &a);
 }
 
 /* ---------------------------------------------------------------- directory streams */

@@ -150,7 +150,7 @@ static int set_owner(const char *path, uid_t uid, gid_t gid)
 
 	if (uid == c->uid && gid == c->gid)
 		return 0;
-	return dxl_chown(c->pool, path, uid, gid);
+	return dxl_lchown(c->pool, path, uid, gid);
 }
 
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
@@ -243,13 +243,17 @@ static int op_rmdir(const char *path)
 	return (int)lib("rmdir", path, dxl_rmdir(ctx()->pool, path));
 }
 
-/*
- * The library cannot yet change a symlink's own owner (dxl_chown follows the
- * link), so a symlink keeps the mount process's ids. See docs/mount.md.
- */
 static int op_symlink(const char *target, const char *path)
 {
-	return (int)lib("symlink", path, dxl_symlink(ctx()->pool, target, path));
+	uid_t uid;
+	gid_t gid;
+	bool sgid;
+	int rc = dxl_symlink(ctx()->pool, target, path);
+
+	/* hand the link to its creator, as create and mkdir do */
+	if (rc == 0 && new_owner(path, &uid, &gid, &sgid) == 0)
+		rc = set_owner(path, uid, gid);
+	return (int)lib("symlink", path, rc);
 }
 
 static int op_rename(const char *from, const char *to, unsigned int flags)
@@ -295,13 +299,10 @@ static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
 	struct dxl_stat s;
 	int rc = lstat_path(path, &s);
 
-	if (rc == 0 && S_ISLNK(s.mode)) {
-		/* an lchown that changes nothing (cp -a, rsync -a) succeeds */
-		bool same = (uid == (uid_t)-1 || uid == s.uid) && (gid == (gid_t)-1 || gid == s.gid);
-		return same ? 0 : -EOPNOTSUPP;
-	}
+	/* the kernel asks for a symlink's own owner (lchown) */
 	if (rc == 0)
-		rc = dxl_chown(ctx()->pool, path, uid, gid);
+		rc = S_ISLNK(s.mode) ? dxl_lchown(ctx()->pool, path, uid, gid)
+				     : dxl_chown(ctx()->pool, path, uid, gid);
 	return (int)lib("chown", path, rc);
 }
 
@@ -563,16 +564,10 @@ static int op_utimens(const char *path, const struct timespec tv[2],
 	struct dxl_stat s;
 	int rc = lstat_path(path, &s);
 
-	/*
-	 * dxl_utimens would follow the link and change its target, and the
-	 * library has no call for a symlink's own times yet. Leaving them alone
-	 * and succeeding keeps cp -a, rsync -a and tar working (they set every
-	 * symlink's times and fail on any error); documented in docs/mount.md.
-	 */
-	if (rc == 0 && S_ISLNK(s.mode))
-		return 0;
+	/* a symlink's own times (utimensat with AT_SYMLINK_NOFOLLOW) */
 	if (rc == 0)
-		rc = dxl_utimens(ctx()->pool, path, tv);
+		rc = S_ISLNK(s.mode) ? dxl_lutimens(ctx()->pool, path, tv)
+				     : dxl_utimens(ctx()->pool, path, tv);
 	return (int)lib("utimens", path, rc);
 }
 

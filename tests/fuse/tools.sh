@@ -147,6 +147,14 @@ touch -d '2020-01-02 03:04:05.123456789 UTC' "$MNT/hl"
 	fail "touch -d: $(TZ=UTC0 stat -c %y "$MNT/hl")"
 chown -h 0:0 "$MNT/sl" || fail "lchown to the same owner must succeed"
 [ "$(stat -c %u:%g "$MNT/hl")" = 1234:5678 ] || fail "lchown went through the symlink"
+# the link itself changes, never what it points to
+tgt_before=$(stat -L -c %u:%g:%Y "$MNT/sl")
+chown -h 4321:8765 "$MNT/sl" || fail "lchown of a symlink"
+[ "$(stat -c %u:%g "$MNT/sl")" = 4321:8765 ] || fail "lchown: $(stat -c %u:%g "$MNT/sl")"
+touch -h -d '2019-05-06 07:08:09 UTC' "$MNT/sl" || fail "touch -h of a symlink"
+[ "$(TZ=UTC0 stat -c %y "$MNT/sl")" = "2019-05-06 07:08:09.000000000 +0000" ] ||
+	fail "touch -h: $(TZ=UTC0 stat -c %y "$MNT/sl")"
+[ "$(stat -L -c %u:%g:%Y "$MNT/sl")" = "$tgt_before" ] || fail "lchown/touch -h reached the target"
 
 step "copy_file_range inside the mount (cp) shares units, copy on write after"
 head -c $((1024 * 1024)) /dev/urandom >"$MNT/orig"
