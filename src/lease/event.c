@@ -47,15 +47,25 @@ int dxl_ev_socket(struct dxl_rt *rt, uint64_t token)
 
 int dxl_ev_send(struct dxl_rt *rt, uint64_t token, const struct dxl_wire_event *ev)
 {
-	static _Thread_local int fd = -1;
+	/* one unbound sending socket for the whole process, made at first use
+	 * and kept: sendto on a datagram socket is safe from any thread */
+	static int send_fd = -1;
 	struct sockaddr_un sa;
 	socklen_t len = ev_addr(rt, token, &sa);
+	int fd = __atomic_load_n(&send_fd, __ATOMIC_ACQUIRE);
 	ssize_t n;
 
 	if (fd < 0) {
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
+		int mine = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), none = -1;
+		if (mine < 0)
 			return -errno;
+		if (__atomic_compare_exchange_n(&send_fd, &none, mine, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
+			fd = mine;
+		} else {
+			close(mine); /* another thread made it first */
+			fd = none;
+		}
 	}
 	/* MSG_DONTWAIT: a holder that never reads must not stall the breaker;
 	 * its full queue just means it gets no more news before revocation */
