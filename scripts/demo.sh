@@ -17,4 +17,13 @@ head -c 3000000 /dev/urandom > "$top/build/demo.local"
 "$dx" get "$pool" /data/blob "$top/build/demo.back"
 cmp "$top/build/demo.local" "$top/build/demo.back"
 "$dx" ls -l "$pool" /data
+# a layout lease: a holder pins the file's storage; a truncate breaks it
+"$dx" tune "$pool" --lease-break-time 5s
+"$dx" io "$pool" /data/clone -c "lease 0 0" -c "pin -l 0 64k" -c "wait-break -t 30" &
+holder=$!
+for _ in $(seq 50); do "$dx" leases "$pool" | grep -q PIN-LONGTERM && break; sleep 0.1; done
+"$dx" leases "$pool"
+"$dx" io "$pool" /data/clone -c "truncate 0"
+wait "$holder"
+"$dx" leases "$pool"
 "$dx" fsck "$pool"
