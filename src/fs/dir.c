@@ -182,26 +182,46 @@ static int dir_changed(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, int d
 
 /* ---------------------------------------------------------------- contracts */
 
+/* Find name in dir: its root and the scan that found it.  -ENOENT, with
+ * no message, when it is not there (callers word it with what they know). */
+static int find_entry(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const char *name,
+		      size_t len, struct dxl_broot *root, struct scan *s)
+{
+	int rc;
+
+	/* an over-long name cannot be stored, so it is simply not there; the
+	 * path walk reports ENAMETOOLONG itself before it gets here */
+	if (len == 0 || len > DXL_NAME_MAX)
+		return -ENOENT;
+	rc = dir_root(fs, tx, dir, root);
+	if (rc)
+		return rc;
+	memset(s, 0, sizeof(*s));
+	s->name = name;
+	s->len = len;
+	return scan(fs, tx, root, s);
+}
+
+/* find_entry() for the changes: a missing entry is an error with a message. */
+static int find_entry_msg(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const char *name,
+			  size_t len, struct dxl_broot *root, struct scan *s)
+{
+	int rc = find_entry(fs, tx, dir, name, len, root, s);
+
+	if (rc == -ENOENT)
+		return dxl_err(ENOENT, "no entry '%.*s'", (int)DXL_MIN(len, DXL_NAME_MAX), name);
+	return rc;
+}
+
 int dxl_dir_lookup(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const char *name,
 		   size_t len, uint64_t *ino, uint32_t *type)
 {
 	struct dxl_broot root;
 	struct scan s;
-	int rc;
+	int rc = find_entry(fs, tx, dir, name, len, &root, &s);
 
-	/* An over-long name cannot be stored, so it is simply not there; the
-	 * path walk reports ENAMETOOLONG itself before it gets here. */
-	if (len == 0 || len > DXL_NAME_MAX)
-		return -ENOENT;
-	rc = dir_root(fs, tx, dir, &root);
 	if (rc)
 		return rc;
-	memset(&s, 0, sizeof(s));
-	s.name = name;
-	s.len = len;
-	rc = scan(fs, tx, &root, &s);
-	if (rc)
-		return rc; /* -ENOENT without a message: callers word it with the path */
 	if (ino)
 		*ino = s.r.ino;
 	if (type)
@@ -257,17 +277,7 @@ int dxl_dir_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const cha
 	struct scan s;
 	int rc;
 
-	if (len == 0 || len > DXL_NAME_MAX)
-		return dxl_err(ENOENT, "no entry '%.*s'", (int)DXL_MIN(len, 64), name);
-	rc = dir_root(fs, tx, dir, &root);
-	if (rc)
-		return rc;
-	memset(&s, 0, sizeof(s));
-	s.name = name;
-	s.len = len;
-	rc = scan(fs, tx, &root, &s);
-	if (rc == -ENOENT)
-		return dxl_err(ENOENT, "no entry '%.*s'", (int)len, name);
+	rc = find_entry_msg(fs, tx, dir, name, len, &root, &s);
 	if (rc)
 		return rc;
 	rc = dxl_bt_delete(fs, tx, &root, s.key);
@@ -287,17 +297,7 @@ int dxl_dir_retarget(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const c
 
 	if (type != DT_REG && type != DT_DIR && type != DT_LNK)
 		return dxl_err(EINVAL, "entry '%.*s': bad type %u", (int)len, name, type);
-	if (len == 0 || len > DXL_NAME_MAX)
-		return dxl_err(ENOENT, "no entry '%.*s'", (int)DXL_MIN(len, 64), name);
-	rc = dir_root(fs, tx, dir, &root);
-	if (rc)
-		return rc;
-	memset(&s, 0, sizeof(s));
-	s.name = name;
-	s.len = len;
-	rc = scan(fs, tx, &root, &s);
-	if (rc == -ENOENT)
-		return dxl_err(ENOENT, "no entry '%.*s'", (int)len, name);
+	rc = find_entry_msg(fs, tx, dir, name, len, &root, &s);
 	if (rc)
 		return rc;
 	/* Same key, same name: only the target changes, so the record stays
