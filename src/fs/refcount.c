@@ -148,6 +148,21 @@ static int range_check(struct dxl_fs *fs, uint64_t start, uint64_t len)
 	return 0;
 }
 
+/* Before changing the counts of [start, start+len): check the range and
+ * split records at its edges, so every record inside lies wholly inside. */
+static int refc_range(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t start, uint64_t len,
+		      struct dxl_broot *root)
+{
+	int rc = range_check(fs, start, len);
+
+	if (rc < 0)
+		return rc;
+	dxl_refc_broot(fs, root);
+	if ((rc = split_at(fs, tx, root, start)) < 0)
+		return rc;
+	return split_at(fs, tx, root, start + len);
+}
+
 int dxl_refc_inc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t start, uint64_t len)
 {
 	struct dxl_broot root;
@@ -155,11 +170,8 @@ int dxl_refc_inc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t start, uint64_t 
 	uint64_t end = start + len, pos = start, k;
 	int rc;
 
-	rc = range_check(fs, start, len);
+	rc = refc_range(fs, tx, start, len, &root);
 	if (rc < 0)
-		return rc;
-	dxl_refc_broot(fs, &root);
-	if ((rc = split_at(fs, tx, &root, start)) < 0 || (rc = split_at(fs, tx, &root, end)) < 0)
 		return rc;
 	while (pos < end) {
 		rc = rec_find(fs, tx, &root, pos, DXL_BT_GE, &k, &r);
@@ -198,11 +210,8 @@ int dxl_refc_dec(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t start, uint64_t 
 	uint64_t end = start + len, pos = start, k;
 	int rc;
 
-	rc = range_check(fs, start, len);
+	rc = refc_range(fs, tx, start, len, &root);
 	if (rc < 0)
-		return rc;
-	dxl_refc_broot(fs, &root);
-	if ((rc = split_at(fs, tx, &root, start)) < 0 || (rc = split_at(fs, tx, &root, end)) < 0)
 		return rc;
 	while (pos < end) {
 		rc = rec_find(fs, tx, &root, pos, DXL_BT_GE, &k, &r);
