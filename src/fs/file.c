@@ -124,7 +124,11 @@ static int cow_units(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_
 		*n = want;
 		return 0;
 	}
-	rc = dxl_refc_get(fs, tx, m->phys, &count, &run);
+	/* Shared in the committed state, not as this transaction sees it: a
+	 * write goes into the unit before the commit, so if an earlier piece
+	 * of this transaction already copied away the other reference, the
+	 * unit still backs that other place until the commit lands. */
+	rc = dxl_refc_get(fs, NULL, m->phys, &count, &run);
 	if (rc)
 		return rc;
 	want = DXL_MIN(want, DXL_MAX(run, 1));
