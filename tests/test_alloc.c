@@ -17,10 +17,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "scratch_pool.h"
 #include "fs/fs.h"
 
-static char pool_dir[256], pool_path[300], rt_dir[300];
-static pid_t owner;
 
 static struct dxl_fs fs;
 static struct dxl_tx *tx;
@@ -476,51 +475,13 @@ static void test_no_quarantine(void)
 
 /* ------------------------------------------------------------ main */
 
-static void cleanup(void)
-{
-	DIR *d;
-	struct dirent *de;
-	char p[600];
-
-	if (getpid() != owner)
-		return;
-	if (pool_path[0])
-		unlink(pool_path);
-	if (rt_dir[0] && (d = opendir(rt_dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", rt_dir, de->d_name);
-			unlink(p);
-		}
-		closedir(d);
-		rmdir(rt_dir);
-	}
-	if (pool_dir[0])
-		rmdir(pool_dir);
-}
-
-static void fsck_report(void *arg, const char *msg)
-{
-	(void)arg;
-	fprintf(stderr, "fsck: %s\n", msg);
-}
-
 int main(void)
 {
 	struct dxl_mkfs_opts o = { 0 };
 	struct dxl_fsck_result res;
-	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
 
-	owner = getpid();
 	unsetenv("DXL_TEST_NO_QUARANTINE");
-	snprintf(pool_dir, sizeof(pool_dir), "%s/dxl_alloc.XXXXXX", tmp ? tmp : "/tmp");
-	CHECK(mkdtemp(pool_dir) != NULL);
-	snprintf(pool_path, sizeof(pool_path), "%s/pool", pool_dir);
-	snprintf(rt_dir, sizeof(rt_dir), "%s/rt", pool_dir);
-	CHECK(mkdir(rt_dir, 0700) == 0);
-	setenv("DXL_RUNTIME_DIR", rt_dir, 1);
-	atexit(cleanup);
+	scratch_setup("alloc");
 
 	/* ~3,900 units of 4 KiB: one bitmap block, several 64-bit words */
 	o.size = 16u << 20;
@@ -543,7 +504,7 @@ int main(void)
 	check_counts();
 	pool_close();
 	memset(&res, 0, sizeof(res));
-	CHECK_OK(dxl_fsck(pool_path, 0, fsck_report, NULL, &res));
+	CHECK_OK(dxl_fsck(pool_path, 0, scratch_fsck_report, NULL, &res));
 	CHECK(res.problems == 0);
 	printf("ok\n");
 	return 0;

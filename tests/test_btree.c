@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "scratch_pool.h"
 #include "fs/btree.h"
 #include "fs/fs.h"
 
@@ -31,8 +32,6 @@ static uint64_t rndn(uint64_t n)
 	return rnd() % n;
 }
 
-static char pool_path[300];
-static char pool_dir[256];
 
 static struct dxl_fs fs;
 static struct dxl_tx *tx;
@@ -762,31 +761,19 @@ static void test_refcount(void)
 
 /* ------------------------------------------------------------ main */
 
-static void cleanup(void)
-{
-	if (pool_path[0])
-		unlink(pool_path);
-	if (pool_dir[0])
-		rmdir(pool_dir);
-}
-
 int main(int argc, char **argv)
 {
 	struct dxl_mkfs_opts o = { 0 };
 	struct dxl_inode *in;
 	struct dxl_broot iroot, rroot;
 	uint64_t ino, fm;
-	/* tmpfs when there is one: this tests the tree, not msync, and a
-	 * plain file would spend minutes in thousands of small commits */
-	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
 	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 0x5eed1234ull;
 
 	rng_state = seed ? seed : 1;
 	printf("seed %#llx\n", (unsigned long long)seed);
-	snprintf(pool_dir, sizeof(pool_dir), "%s/dxl_btree.XXXXXX", tmp ? tmp : "/tmp");
-	CHECK(mkdtemp(pool_dir) != NULL);
-	snprintf(pool_path, sizeof(pool_path), "%s/pool", pool_dir);
-	atexit(cleanup);
+	/* tmpfs when there is one: this tests the tree, not msync, and a
+	 * plain file would spend minutes in thousands of small commits */
+	scratch_setup("btree");
 
 	o.size = 96u << 20;
 	o.unit = 4096;

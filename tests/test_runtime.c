@@ -20,11 +20,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "scratch_pool.h"
 #include "fs/fs.h"
 #include "runtime/rt_shared.h"
 
-static char pool_dir[256], pool_path[300], rt_dir[300];
-static pid_t owner;
 static pid_t child; /* the child not yet waited for: killed if we fail */
 
 /* ------------------------------------------------------------ helpers */
@@ -256,17 +255,11 @@ static void test_pool_opens_share(void)
 
 /* ------------------------------------------------------------ dead holder */
 
-static void fsck_report(void *arg, const char *msg)
-{
-	(void)arg;
-	fprintf(stderr, "fsck: %s\n", msg);
-}
-
 static void fsck_clean(void)
 {
 	struct dxl_fsck_result res;
 	memset(&res, 0, sizeof(res));
-	CHECK_OK(dxl_fsck(pool_path, 0, fsck_report, NULL, &res));
+	CHECK_OK(dxl_fsck(pool_path, 0, scratch_fsck_report, NULL, &res));
 	CHECK(res.problems == 0);
 }
 
@@ -471,32 +464,14 @@ static void test_seq_wait(void)
 
 /* ------------------------------------------------------------ main */
 
-static void cleanup(void)
+/* Registered after scratch_setup(): runs before the scratch directory
+ * goes, so a child still holding the pool is gone first. */
+static void reap_child_at_exit(void)
 {
-	DIR *d;
-	struct dirent *de;
-	char p[600];
-
-	if (getpid() != owner)
+	if (getpid() != scratch_owner || child <= 0)
 		return;
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-	}
-	if (pool_path[0])
-		unlink(pool_path);
-	if (rt_dir[0] && (d = opendir(rt_dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", rt_dir, de->d_name);
-			unlink(p);
-		}
-		closedir(d);
-		rmdir(rt_dir);
-	}
-	if (pool_dir[0])
-		rmdir(pool_dir);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
 }
 
 static void on_alarm(int sig)
@@ -505,22 +480,15 @@ static void on_alarm(int sig)
 	(void)sig;
 	if (write(2, msg, sizeof(msg) - 1) < 0)
 		_exit(2);
-	exit(1); /* runs cleanup: the pool and runtime files go */
+	exit(1); /* runs the exit handlers: the child, then the scratch directory, go */
 }
 
 int main(void)
 {
 	struct dxl_mkfs_opts o = { 0 };
-	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
 
-	owner = getpid();
-	snprintf(pool_dir, sizeof(pool_dir), "%s/dxl_runtime.XXXXXX", tmp ? tmp : "/tmp");
-	CHECK(mkdtemp(pool_dir) != NULL);
-	snprintf(pool_path, sizeof(pool_path), "%s/pool", pool_dir);
-	snprintf(rt_dir, sizeof(rt_dir), "%s/rt", pool_dir);
-	CHECK(mkdir(rt_dir, 0700) == 0);
-	setenv("DXL_RUNTIME_DIR", rt_dir, 1);
-	atexit(cleanup);
+	scratch_setup("runtime");
+	atexit(reap_child_at_exit);
 	signal(SIGALRM, on_alarm);
 	alarm(300); /* a wedged lock fails the test rather than hanging it */
 

@@ -1,0 +1,67 @@
+/*
+ * A scratch directory for a test's pool: in /dev/shm when writable (the
+ * tests measure behaviour, not msync), else $TMPDIR or /tmp, holding the
+ * pool file and a private DXL_RUNTIME_DIR, so that a test neither sees
+ * nor leaves runtime files of others.  Removed at exit by the process
+ * that made it (forked children exit without touching it).
+ */
+#ifndef DXL_TEST_SCRATCH_POOL_H
+#define DXL_TEST_SCRATCH_POOL_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static char pool_dir[256], pool_path[300], rt_dir[300];
+static pid_t scratch_owner;
+
+static inline void scratch_cleanup(void)
+{
+	DIR *d;
+	struct dirent *de;
+	char p[600];
+
+	if (getpid() != scratch_owner)
+		return;
+	if (pool_path[0])
+		unlink(pool_path);
+	if (rt_dir[0] && (d = opendir(rt_dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", rt_dir, de->d_name);
+			unlink(p);
+		}
+		closedir(d);
+		rmdir(rt_dir);
+	}
+	if (pool_dir[0])
+		rmdir(pool_dir);
+}
+
+/* name: a word for the directory, e.g. "journal" -> dxl_journal.XXXXXX */
+static inline void scratch_setup(const char *name)
+{
+	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+
+	scratch_owner = getpid();
+	snprintf(pool_dir, sizeof(pool_dir), "%s/dxl_%s.XXXXXX", tmp ? tmp : "/tmp", name);
+	CHECK(mkdtemp(pool_dir) != NULL);
+	snprintf(pool_path, sizeof(pool_path), "%s/pool", pool_dir);
+	snprintf(rt_dir, sizeof(rt_dir), "%s/rt", pool_dir);
+	CHECK(mkdir(rt_dir, 0700) == 0);
+	setenv("DXL_RUNTIME_DIR", rt_dir, 1);
+	atexit(scratch_cleanup);
+}
+
+static inline void scratch_fsck_report(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "fsck: %s\n", msg);
+}
+
+#endif
