@@ -308,11 +308,27 @@ static void test_threads(void)
 	unlink(p);
 }
 
+/* ThreadSanitizer reserves most of the address space for its shadow, so
+ * whether a 1 TiB mapping fits depends on where ASLR put things; under it
+ * the same test runs on 64 GiB.  The other builds map the full 1 TiB. */
+#if defined(__SANITIZE_THREAD__)
+#define DXL_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define DXL_TEST_TSAN 1
+#endif
+#endif
+#ifdef DXL_TEST_TSAN
+#define SPARSE_TEST_SIZE (1ull << 36)
+#else
+#define SPARSE_TEST_SIZE (1ull << 40)
+#endif
+
 static void test_sparse_tib(void)
 {
 	char p[256];
 	struct dxl_pmem pm;
-	uint64_t tib = 1ull << 40;
+	uint64_t tib = SPARSE_TEST_SIZE;
 	const char *dir = disk_dir;
 
 	path_in(p, sizeof(p), dir, "huge");
