@@ -38,3 +38,26 @@ if(DXL_LONG_TESTS)
     set_tests_properties(lease_stress_long PROPERTIES TIMEOUT 14400 LABELS "lease;long")
   endif()
 endif()
+
+# Issue 7: the safety property where features meet.
+foreach(t test_lease_reflink test_lease_fork test_lease_misuse test_lease_fanout test_lease_revoke)
+  if(TARGET ${t})
+    set_tests_properties(${t} PROPERTIES TIMEOUT 600 LABELS lease)
+  endif()
+endforeach()
+if(TARGET test_lease_reflink)
+  # the "never share a pinned unit" rule switched off: the test must see it
+  add_test(NAME lease_reflink_share_pinned COMMAND test_lease_reflink --share-pinned)
+  set_tests_properties(lease_reflink_share_pinned PROPERTIES TIMEOUT 600 LABELS lease)
+endif()
+if(TARGET test_lease_fanout)
+  # 1000 leases over 100 processes (fewer under the sanitizers, which
+  # make 100 processes slow on two cores), and leases with their own fds
+  if(DXL_SANITIZE)
+    add_test(NAME lease_fanout_procs COMMAND test_lease_fanout --procs 20 --leases 10)
+  else()
+    add_test(NAME lease_fanout_procs COMMAND test_lease_fanout --procs 100 --leases 10)
+  endif()
+  add_test(NAME lease_fanout_own_fd COMMAND test_lease_fanout --leases 30 --own-fd)
+  set_tests_properties(lease_fanout_procs lease_fanout_own_fd PROPERTIES TIMEOUT 600 LABELS lease)
+endif()
