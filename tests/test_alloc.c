@@ -361,13 +361,13 @@ static void test_pins(void)
 {
 	uint64_t low = lowest_free_unit(), s, g, u, f0;
 	struct rt_shared *rs = dxl_rt_shared(fs.rt);
-	int p1, p2, p3;
+	uint64_t p1, p2, p3;
 
 	CHECK(dxl_rt_self(fs.rt) >= 0); /* dxl_fs_open registered us */
-	CHECK(!dxl_quarantine_disabled());
+	CHECK(!fs.test_no_quarantine);
 	CHECK(used_in(low, 200) == 0);
 	CHECK(rs->npins == 0);
-	CHECK_OK(dxl_pt_add(fs.rt, low, 10, 0, 0, &p1));
+	CHECK_OK(dxl_pt_add(fs.rt, low, 10, 0, 0, NULL, &p1));
 	CHECK(rs->npins == 1);
 	CHECK(dxl_pin_first(fs.rt, low, 100, &u) == low && u == low + 10);
 	CHECK(dxl_pin_first(fs.rt, low + 10, 100, NULL) == UINT64_MAX);
@@ -378,7 +378,7 @@ static void test_pins(void)
 	ualloc(low + 3, 5, &s, &g);        /* a goal inside the pin */
 	CHECK(s == low + 15 && g == 5);
 	/* a run is cut short where a pin starts */
-	CHECK_OK(dxl_pt_add(fs.rt, low + 40, 10, 0, 0, &p2));
+	CHECK_OK(dxl_pt_add(fs.rt, low + 40, 10, 0, 0, NULL, &p2));
 	ualloc(low + 30, 20, &s, &g);
 	CHECK(s == low + 30 && g == 10);
 	ualloc(low + 30, 20, &s, &g);
@@ -386,8 +386,8 @@ static void test_pins(void)
 	tx_abort();
 
 	/* unpinned: they come back */
-	dxl_pt_drop(fs.rt, p1);
-	dxl_pt_drop(fs.rt, p2);
+	CHECK_OK(dxl_pt_drop(fs.rt, p1));
+	CHECK_OK(dxl_pt_drop(fs.rt, p2));
 	CHECK(rs->npins == 0);
 	tx_start();
 	ualloc(low, 5, &s, &g);
@@ -402,7 +402,7 @@ static void test_pins(void)
 	ualloc(low + 100, 4, &u, &g);
 	CHECK(u == low + 100 && g == 4);
 	tx_commit();
-	CHECK_OK(dxl_pt_add(fs.rt, u, 4, 0, 0, &p3));
+	CHECK_OK(dxl_pt_add(fs.rt, u, 4, 0, 0, NULL, &p3));
 	tx_start();
 	ufree(u, 4);
 	tx_commit();
@@ -419,7 +419,7 @@ static void test_pins(void)
 	CHECK(tx_used_in(u, 4) == 0);
 	CHECK_RC(dxl_unit_alloc(&fs, tx, DXL_GOAL_LOW, 1, &s, &g), -ENOSPC);
 	CHECK(strstr(dxl_errmsg(), "pinned") != NULL);
-	dxl_pt_drop(fs.rt, p3);
+	CHECK_OK(dxl_pt_drop(fs.rt, p3));
 	ualloc(DXL_GOAL_LOW, 10, &s, &g);
 	CHECK(s == u && g == 4);
 	CHECK(dxl_sb_read(tx)->free_units == 0);
@@ -430,27 +430,28 @@ static void test_pins(void)
 }
 
 /*
- * DXL_TEST_NO_QUARANTINE=1: pins are not seen.  dxl_quarantine_disabled()
- * caches the variable on first use, so this runs in a child forked before
- * the parent ever looked at a pin; the child opens the pool itself.
+ * DXL_TEST_NO_QUARANTINE=1: the allocator does not see pins.  The pool
+ * reads the variable when it is opened; the child sets it and opens the
+ * pool itself, so the parent's environment stays clean.
  */
 static void test_no_quarantine_child(void)
 {
 	uint64_t low, s, g;
-	int p;
+	uint64_t p;
 
 	setenv("DXL_TEST_NO_QUARANTINE", "1", 1);
 	pool_open();
 	low = lowest_free_unit();
 	CHECK(used_in(low, 50) == 0);
-	CHECK_OK(dxl_pt_add(fs.rt, low, 10, 0, 0, &p));
-	CHECK(dxl_quarantine_disabled());
-	CHECK(dxl_pin_first(fs.rt, low, 10, NULL) == UINT64_MAX);
+	CHECK_OK(dxl_pt_add(fs.rt, low, 10, 0, 0, NULL, &p));
+	CHECK(fs.test_no_quarantine);
+	/* the pin is still there for everyone but the allocator */
+	CHECK(dxl_pin_first(fs.rt, low, 10, NULL) == low);
 	tx_start();
 	ualloc(DXL_GOAL_LOW, 5, &s, &g);
 	CHECK(s == low && g == 5);          /* inside the pin */
 	tx_abort();
-	dxl_pt_drop(fs.rt, p);
+	CHECK_OK(dxl_pt_drop(fs.rt, p));
 	pool_close();
 }
 

@@ -182,8 +182,8 @@ static long long dma_call(struct dma *d, int cmd, int64_t a, int64_t b)
 	return lt_expect(d->ch.to_parent[0], D_DONE);
 }
 
-/* Count the bytes of path that hold the late DMA's value. */
-static uint64_t count_byte(const char *path, uint64_t len, uint8_t v)
+/* How many bytes of path's first len are not v. */
+static uint64_t bytes_not(const char *path, uint64_t len, uint8_t v)
 {
 	dxl_file *f;
 	uint8_t *buf = malloc(len);
@@ -192,7 +192,7 @@ static uint64_t count_byte(const char *path, uint64_t len, uint8_t v)
 	CHECK_OK(dxl_open(g_pool, path, O_RDONLY, 0, &f));
 	CHECK_RC(dxl_pread(f, buf, len, 0), (long long)len);
 	for (uint64_t i = 0; i < len; i++)
-		n += buf[i] == v;
+		n += buf[i] != v;
 	CHECK_OK(dxl_close(f));
 	free(buf);
 	return n;
@@ -221,10 +221,11 @@ static uint64_t pinned_reflink(int longterm, int src, int dst)
 	LT_SOFT(lt_diff(g_pool, pd, 0, NU * U, (uint32_t)src, 0) == 0,
 		"%s is not a copy of %s before the late DMA", pd, ps);
 	CHECK_RC(dma_call(&d, D_STORE, 0x77, 0), 0);
-	uint64_t late = count_byte(pd, NU * U, 0x77);
+	/* what differs from the copy is what the late DMA wrote there */
+	uint64_t late = lt_diff(g_pool, pd, 0, NU * U, (uint32_t)src, 0);
 	/* the source still owns the pinned units: the DMA wrote into it */
-	LT_SOFT(count_byte(ps, NU * U, 0x77) == NU * U,
-		"the late DMA is not in %s, whose units it pinned", ps);
+	LT_SOFT(bytes_not(ps, NU * U, 0x77) == 0, "the late DMA is not in %s, whose units it pinned",
+		ps);
 	if (longterm)
 		LT_SOFT(dma_call(&d, D_STATE, 0, 0) == DXL_LEASE_ACTIVE,
 			"a reflink from a leased, pinned range disturbed the lease (state %lld)",

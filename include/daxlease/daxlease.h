@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * daxlease — a file system for DAX memory, as a library.
  *
@@ -9,6 +10,22 @@
  *  - The library never aborts or exits on bad input or a damaged pool.
  *  - Paths are absolute inside the pool ("/a/b"); a missing leading '/' is
  *    accepted and means the same thing.
+ *
+ * Handles and fork() (as SQLite and LMDB):
+ *  - A pool handle, and every handle made from it (files, directories,
+ *    leases, pins, mappings), belongs to the process that opened the pool.
+ *    After fork() the child must open the pool itself.  In the child,
+ *    every call on an inherited handle fails with -EBADF and touches
+ *    nothing; only dxl_close(), dxl_closedir() and dxl_pool_close() work,
+ *    and they free the child's copy only (dxl_pool_close() also unmaps the
+ *    child's view of the pool and of its mappings).  The parent's leases,
+ *    pins, mappings and the pool's shared state are never touched by a
+ *    child.
+ *  - A handle that was released (dxl_lease_release, dxl_unpin,
+ *    dxl_munmap, dxl_close...) must not be used again, as with free().
+ *    Where the memory is still the library's, a second release fails with
+ *    -EINVAL; in no case can a stale handle reach another holder's lease
+ *    or pin: table entries carry their owner and a generation.
  */
 #ifndef DAXLEASE_H
 #define DAXLEASE_H
@@ -148,7 +165,10 @@ int dxl_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len);
 
 /* Share src's blocks into dst (copy on write afterwards). src_off, dst_off
  * and len must be multiples of the allocation unit, except that the range
- * may end at src's EOF. dst grows if the range ends past its EOF. */
+ * may end at src's EOF. dst grows if the range ends past its EOF.  Units
+ * that a pin or a mapping may still write (a DMA, a registration, a
+ * mapping, a revoked holder) are copied into dst instead of shared, so
+ * such writes reach src only; src's leases are not broken. */
 int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off,
 		uint64_t len);
 
@@ -225,9 +245,10 @@ typedef void (*dxl_lease_cb)(dxl_lease *lease, const struct dxl_event *ev, void 
 #define DXL_LEASE_OWN_FD 0x2 /* this lease's events arrive on dxl_lease_fd(), not the pool's */
 #define DXL_LEASE_NONBLOCK_BREAK 0x4 /* reserved */
 
-/* Take a lease on [off, off+len) of f (len 0 = to infinity).  cb (may be
- * NULL) receives this lease's events when they are dispatched; without cb
- * they go to the pool's default callback. */
+/* Take a lease on [off, off+len) of f (len 0 = to infinity; a range that
+ * wraps past 2^64 is -EOVERFLOW).  cb (may be NULL) receives this lease's
+ * events when they are dispatched; without cb they go to the pool's
+ * default callback. */
 int dxl_lease_take(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_lease_cb cb,
 		   void *arg, dxl_lease **out);
 /* Release: -EBUSY while long-term pins taken under it are held (unpin
@@ -239,12 +260,17 @@ uint64_t dxl_lease_id(const dxl_lease *lease);
 /* The lease's own event fd (DXL_LEASE_OWN_FD), readable when it has events. */
 int dxl_lease_fd(dxl_lease *lease);
 
-/* The pool's event fd: readable (poll/epoll) when events are queued. */
+/* The pool's event fd: readable (poll/epoll) when events are queued.  It
+ * belongs to the library (dxl_pool_close closes it): do not close it. */
 int dxl_event_fd(dxl_pool *pool);
-/* Drain queued events (the pool's fd and every OWN_FD lease of this pool)
- * and call their callbacks; returns how many were dispatched. Non-blocking. */
+/* Empty the pool's fd and every OWN_FD lease's fd, and call the callback
+ * of every lease of this pool that has a break or revocation it was not
+ * told of yet; returns how many callbacks ran.  Non-blocking.  Nothing is
+ * lost however many leases break at once: the fds only wake, the state
+ * is kept in the lease table. */
 int dxl_event_dispatch(dxl_pool *pool);
-/* Wait up to timeout_ms (-1 forever) for an event, then dispatch. */
+/* Wait up to timeout_ms (-1: for ever; below -1: -EINVAL) for an event,
+ * then dispatch. */
 int dxl_event_wait(dxl_pool *pool, int timeout_ms);
 void dxl_event_set_default(dxl_pool *pool, dxl_lease_cb cb, void *arg);
 /* A library thread that dispatches by itself (stopped at pool close). */
@@ -260,7 +286,8 @@ struct dxl_seg {
 	size_t len;
 };
 /* The pinned storage, in file order: fills up to n segments, returns how
- * many there are in all. */
+ * many there are in all (segs may be NULL to ask only that; n < 0 is
+ * -EINVAL). */
 int dxl_pin_segments(const dxl_pin *pin, struct dxl_seg *segs, int n);
 int dxl_unpin(dxl_pin *pin);
 
@@ -269,9 +296,11 @@ int dxl_unpin(dxl_pin *pin);
  * allocated and its metadata committed first, so stores made durable with
  * dxl_persist() need no fsync.  Plain mappings are kept coherent by the
  * library (after another process truncates or punches, holes read as
- * zeros and access past EOF faults); DXL_MAP_DIRECT mappings take a
- * lease (cb/arg as for dxl_lease_take) and are made inaccessible when it
- * is revoked. */
+ * zeros and access past EOF faults; after a reflink onto the file a
+ * writable mapping gets private copies of the units that became shared);
+ * DXL_MAP_DIRECT mappings take a lease (cb/arg as for dxl_lease_take)
+ * and are made inaccessible when it is revoked — by a library thread, at
+ * the deadline, whether or not the application dispatches events. */
 int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dxl_lease_cb cb,
 	     void *arg, dxl_mapping **out);
 void *dxl_mapping_addr(const dxl_mapping *m);
@@ -303,8 +332,10 @@ int dxl_lease_list(dxl_pool *pool, dxl_lease_info_fn fn, void *arg);
 /* Non-blocking breakers: open a file with O_NONBLOCK and a layout change
  * that must break a lease returns -EWOULDBLOCK (the break has started). */
 
-/* Test-only: with DXL_TEST_NO_QUARANTINE=1 in the environment at pool open,
- * the allocator ignores pins — to prove the quarantine tests can fail. */
+/* Test-only, read from the environment at pool open: DXL_TEST_NO_QUARANTINE=1
+ * makes the allocator ignore pins, DXL_TEST_SHARE_PINNED=1 lets a reflink
+ * share pinned units instead of copying them — to prove the tests of
+ * each rule can fail. */
 
 #ifdef __cplusplus
 }

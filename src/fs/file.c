@@ -357,6 +357,10 @@ int dxl_close(dxl_file *f)
 		return dxl_err(EBADF, "close: bad file handle");
 	}
 	fs = &f->pool->fs;
+	if (dxl_fs_inherited(fs)) {
+		free(f); /* the child's copy: the parent flushes its own times */
+		return 0;
+	}
 	rc = dxl_fs_lock(fs);
 	if (rc) {
 		free(f);
@@ -786,10 +790,11 @@ enum alloc_how {
 	ALLOC_FILL,    /* fallocate: holes get zeroed units */
 	ALLOC_ZERO,    /* zero range: holes allocated, mapped units zeroed (COW if shared) */
 	ALLOC_PRIVATE, /* pin/map: holes allocated, shared units copied, data kept */
+	ALLOC_UNSHARE, /* shared units copied, holes left alone */
 };
 
 static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end,
-		       enum alloc_how how, int keep_size)
+		       enum alloc_how how, int keep_size, int tell_self)
 {
 	uint64_t pos = off;
 	int rc = 0, changed = 0;
@@ -812,6 +817,16 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 			uint64_t uoff = pos & (fs->unit - 1), phys = 0, n = 0, bytes = 0;
 			int fresh;
 
+			if (how == ALLOC_UNSHARE) {
+				struct dxl_map m;
+				rc = dxl_ext_map(fs, tx, ino, pos >> fs->unit_shift, &m);
+				if (rc)
+					break;
+				if (m.hole) {
+					pos += run_bytes(fs, pos, m.len, end);
+					continue;
+				}
+			}
 			rc = piece_units(fs, tx, ino, pos, end, how != ALLOC_FILL, &phys, &n, &bytes,
 					 &fresh, &changed);
 			if (rc)
@@ -830,8 +845,10 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 		if (rc)
 			break;
 	}
-	if (changed)
+	if (changed && tell_self)
 		dxl_fs_layout_changed(fs, ino, off, end);
+	else if (changed)
+		dxl_break_notify_coherent(fs->rt, ino, off, end);
 	return rc;
 }
 
@@ -898,21 +915,22 @@ int dxl_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
 		rc = punch_range(fs, f->ino, off, off + len);
 	else
 		rc = alloc_range(fs, f->ino, off, off + len,
-				 (mode & FALLOC_FL_ZERO_RANGE) ? ALLOC_ZERO : ALLOC_FILL, keep);
+				 (mode & FALLOC_FL_ZERO_RANGE) ? ALLOC_ZERO : ALLOC_FILL, keep, 1);
 	dxl_fs_unlock(fs);
 	return rc;
 }
 
-int dxl_file_prepare(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, int nonblock,
+int dxl_file_prepare(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, unsigned flags,
 		     uint64_t exclude)
 {
 	int rc = 0;
 
 	if (leases_exist(fs) && range_has_shared(fs, ino, off, end, &rc))
-		rc = dxl_fs_break(fs, ino, off, end, nonblock, exclude);
+		rc = dxl_fs_break(fs, ino, off, end, !!(flags & DXL_PREP_NONBLOCK), exclude);
 	if (rc)
 		return rc;
-	return alloc_range(fs, ino, off, end, ALLOC_PRIVATE, 1);
+	return alloc_range(fs, ino, off, end, (flags & DXL_PREP_UNSHARE) ? ALLOC_UNSHARE : ALLOC_PRIVATE,
+			   1, !(flags & DXL_PREP_NOT_SELF));
 }
 
 /* ------------------------------------------------------------------ reflink */
@@ -936,9 +954,35 @@ static int mark_shared(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint6
 	return dxl_bt_update(fs, tx, &root, k, &e, sizeof(e));
 }
 
+/* The first unit of [phys, phys+n) that must not be shared because a
+ * pin — a DMA, a registration, a mapping, a revoked holder that has not
+ * let go — may still write it (UINT64_MAX: none); *pend: that pin's end. */
+static uint64_t pinned_unit(struct dxl_fs *fs, uint64_t phys, uint64_t n, uint64_t *pend)
+{
+	if (fs->test_share_pinned)
+		return UINT64_MAX; /* test-only: show what the rule prevents */
+	return dxl_pin_first(fs->rt, phys, n, pend);
+}
+
+/* Give dst's units [dfu, dfu+n) private copies of src's units from phys
+ * (the destination range is already unmapped); *got: how many it did. */
+static int copy_units(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dino, uint64_t dfu,
+		      uint64_t phys, uint64_t n, uint64_t *got)
+{
+	uint64_t np = 0;
+	int rc = dxl_unit_alloc(fs, tx, alloc_goal(fs, tx, dino, dfu), n, &np, got);
+
+	if (rc)
+		return rc;
+	dxl_pmem_memcpy(&fs->pm, dxl_unit_ptr(fs, np), dxl_unit_ptr(fs, phys), *got << fs->unit_shift);
+	return dxl_ext_insert(fs, tx, dino, dfu, np, *got, 0);
+}
+
 /* Replace dst's units [dfu, dfu+ulen) with src's [sfu, ...): per piece,
  * the destination's old units go and the source's are shared in the same
- * transaction, so a reflink that fits one transaction is atomic. */
+ * transaction, so a reflink that fits one transaction is atomic.  A
+ * pinned unit is copied instead of shared: whatever still writes to it
+ * must reach the source only, never the clone. */
 static int share_range(struct dxl_fs *fs, uint64_t sino, uint64_t sfu, uint64_t dino, uint64_t dfu,
 		       uint64_t ulen, uint64_t new_dsize)
 {
@@ -951,18 +995,27 @@ static int share_range(struct dxl_fs *fs, uint64_t sino, uint64_t sfu, uint64_t 
 
 		while (pos < ulen && !dxl_tx_full(tx)) {
 			struct dxl_map m;
-			uint64_t n;
+			uint64_t n, pend = 0, p = UINT64_MAX;
 
 			rc = dxl_ext_map(fs, tx, sino, sfu + pos, &m);
 			if (rc)
 				break;
 			n = DXL_MIN(m.len, ulen - pos);
+			if (!m.hole) {
+				p = pinned_unit(fs, m.phys, n, &pend);
+				if (p == m.phys)
+					n = DXL_MIN(n, pend - p); /* a pinned run: copied */
+				else if (p != UINT64_MAX)
+					n = p - m.phys;           /* shared up to the pin */
+			}
 			rc = dxl_ext_remove(fs, tx, dino, dfu + pos, n);
 			if (rc == -EAGAIN) {
 				rc = 0;
 				break; /* commit what is done; the rest in the next one */
 			}
-			if (rc == 0 && !m.hole) {
+			if (rc == 0 && !m.hole && p == m.phys) {
+				rc = copy_units(fs, tx, dino, dfu + pos, m.phys, n, &n);
+			} else if (rc == 0 && !m.hole) {
 				rc = mark_shared(fs, tx, sino, sfu + pos);
 				if (rc == 0)
 					rc = dxl_refc_inc(fs, tx, m.phys, n);
@@ -977,11 +1030,8 @@ static int share_range(struct dxl_fs *fs, uint64_t sino, uint64_t sfu, uint64_t 
 			rc = dxl_inode_read(fs, tx, dino, &in);
 		if (rc == 0)
 			rc = set_times(fs, tx, dino, DXL_MAX(in->size, new_dsize), pos == ulen);
-		if (rc) {
-			dxl_tx_abort(tx);
-			return rc;
-		}
-		rc = dxl_tx_commit(tx);
+		/* copied units are durable before the metadata that maps them */
+		rc = tx_end(fs, tx, rc);
 		if (rc || pos == ulen)
 			return rc;
 	}
@@ -1018,13 +1068,10 @@ int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off
 				  nonblocking(dst), 0);
 	else
 		rc = dxl_fs_break(fs, dst->ino, dst_off, UINT64_MAX, nonblocking(dst), 0);
-	/* the source's units become shared: a later write there copies them,
-	 * so whoever pinned them long-term must let go first (as XFS breaks
-	 * the layouts of both files of a clone) */
-	if (rc == 0 && src->ino != dst->ino)
-		rc = dxl_fs_break(fs, src->ino, src_off,
-				  len && len <= UINT64_MAX - src_off ? src_off + len : UINT64_MAX,
-				  nonblocking(src), 0);
+	/* The source's layout does not change: its pinned units are copied
+	 * into the clone, the others shared (a later write to those copies
+	 * them, and breaks the source's leases then).  So a clone never
+	 * waits for, or revokes, a registration of the source. */
 	if (rc == 0)
 		rc = dxl_inode_read(fs, NULL, src->ino, &sin);
 	if (rc == 0)

@@ -47,6 +47,14 @@ struct dxl_fs {
 	void (*layout_changed)(struct dxl_fs *fs, uint64_t ino);
 	void *map_state;           /* the map layer's per-pool state */
 	void (*map_fini)(struct dxl_fs *fs); /* tears it down at close */
+	/* Test-only switches, read from the environment at open, so that tests
+	 * can show the corruption each rule prevents: DXL_TEST_NO_QUARANTINE=1
+	 * makes the allocator ignore pins, DXL_TEST_SHARE_PINNED=1 lets a
+	 * reflink share pinned units. */
+	int test_no_quarantine, test_share_pinned;
+	/* the handle belongs to the process that opened it (see dxl_fs_usable) */
+	uint32_t fork_gen;
+	int32_t opener_pid;
 };
 
 /* the public handle is the fs */
@@ -55,8 +63,17 @@ struct dxl_pool {
 };
 
 /* ---------------------------------------------------------------- locking */
+/* 0, or -EBADF with a message when the handle was inherited across
+ * fork(): the child must open the pool itself, and nothing it does with
+ * the parent's handle may touch the parent's leases, pins or lock. */
+int dxl_fs_usable(const struct dxl_fs *fs);
+static inline int dxl_fs_inherited(const struct dxl_fs *fs)
+{
+	return dxl_forked(fs->fork_gen);
+}
 /* Take the metadata lock.  If the previous holder died, run journal
- * recovery before returning (its half-built transaction never committed). */
+ * recovery before returning (its half-built transaction never committed).
+ * Fails (dxl_fs_usable) on a handle inherited across fork(). */
 int dxl_fs_lock(struct dxl_fs *fs);
 void dxl_fs_unlock(struct dxl_fs *fs);
 
@@ -208,9 +225,14 @@ int dxl_namei_parent(struct dxl_fs *fs, struct dxl_tx *tx, const char *path, uin
 /* ---------------------------------------------------------------- file.c */
 /* Make [off, end) of ino allocated and private (holes filled with zeroed
  * units, shared units copied), keeping the size: what a pin or a mapping
- * needs before it takes the units.  Lock held (may be dropped, see
- * dxl_fs_break). */
-int dxl_file_prepare(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, int nonblock,
+ * needs before it takes the units.  Lock held; it may be dropped (see
+ * dxl_fs_break) unless DXL_PREP_NONBLOCK, which fails with -EWOULDBLOCK
+ * instead of waiting for a lease. */
+#define DXL_PREP_NONBLOCK 0x1
+#define DXL_PREP_NOT_SELF 0x2 /* the caller follows its own mappings itself:
+			       * only other processes are told of the change */
+#define DXL_PREP_UNSHARE 0x4  /* only copy shared units: holes stay holes */
+int dxl_file_prepare(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, unsigned flags,
 		     uint64_t exclude);
 
 struct dxl_file {

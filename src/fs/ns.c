@@ -1046,6 +1046,10 @@ int dxl_closedir(dxl_dir *d)
 	if (d == NULL)
 		return 0;
 	struct dxl_fs *fs = &d->pool->fs;
+	if (dxl_fs_inherited(fs)) {
+		free(d); /* the child's copy: the parent's count is its own */
+		return 0;
+	}
 	int rc = dxl_fs_lock(fs);
 	if (rc) {
 		/* the open count is process-local: leaving it set only delays

@@ -181,9 +181,27 @@ static int recover_torn_sb(struct dxl_fs *fs)
 	return dxl_sb_verify(fs->sb, fs->pm.size);
 }
 
+static int env_flag(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+int dxl_fs_usable(const struct dxl_fs *fs)
+{
+	if (dxl_likely(!dxl_fs_inherited(fs)))
+		return 0;
+	return dxl_err(EBADF, "this pool handle was opened by process %d and inherited across fork(): "
+			      "the child must open the pool itself", (int)fs->opener_pid);
+}
+
 int dxl_fs_lock(struct dxl_fs *fs)
 {
-	int rc = dxl_rt_lock(fs->rt);
+	int rc = dxl_fs_usable(fs);
+
+	if (rc)
+		return rc;
+	rc = dxl_rt_lock(fs->rt);
 
 	if (rc <= 0)
 		return rc;
@@ -211,6 +229,10 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 	memset(fs, 0, sizeof(*fs));
 	if (!path || !*path)
 		return dxl_err(EINVAL, "no pool path given");
+	fs->fork_gen = dxl_fork_gen_start();
+	fs->opener_pid = (int32_t)getpid();
+	fs->test_no_quarantine = env_flag("DXL_TEST_NO_QUARANTINE");
+	fs->test_share_pinned = env_flag("DXL_TEST_SHARE_PINNED");
 	rc = dxl_pmem_open(path, 0, (flags & DXL_FS_RDONLY) ? DXL_PMEM_RDONLY : 0, &fs->pm);
 	if (rc)
 		return rc;
@@ -301,8 +323,25 @@ fail_pm:
 	return rc;
 }
 
+/* In a child after fork(): give back this process's copies — memory,
+ * mappings, descriptors — and leave everything shared as it is. */
+static void fs_close_inherited(struct dxl_fs *fs)
+{
+	if (fs->map_fini)
+		fs->map_fini(fs); /* it sees the fork itself */
+	dxl_rt_forget(fs->rt);
+	dxl_journal_fini(&fs->j);
+	dxl_pmem_close(&fs->pm);
+	free(fs->open_tab);
+	fs->open_tab = NULL;
+}
+
 void dxl_fs_close(struct dxl_fs *fs)
 {
+	if (dxl_fs_inherited(fs)) {
+		fs_close_inherited(fs);
+		return;
+	}
 	if (fs->map_fini)
 		fs->map_fini(fs);
 	if (dxl_fs_lock(fs) == 0) {

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Event sockets: one abstract-namespace datagram socket per process (and
  * per lease that asked for its own fd).  A datagram socket is pollable,
  * needs no shared memory ring, and a send to a name nobody holds fails at
  * once with ECONNREFUSED — which is how a breaker learns that a holder is
- * gone without waiting for the deadline.
+ * gone without waiting for the deadline.  Datagrams only wake: what
+ * happened is in the lease table (lease.h).
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -45,11 +47,18 @@ int dxl_ev_socket(struct dxl_rt *rt, uint64_t token)
 	return fd;
 }
 
-int dxl_ev_send(struct dxl_rt *rt, uint64_t token, const struct dxl_wire_event *ev)
+/* What travels on an event socket: nothing but the fact of a wake. */
+struct wake {
+	uint32_t magic;
+};
+#define WAKE_MAGIC 0x44584c57u
+
+int dxl_ev_wake(struct dxl_rt *rt, uint64_t token)
 {
 	/* one unbound sending socket for the whole process, made at first use
 	 * and kept: sendto on a datagram socket is safe from any thread */
 	static int send_fd = -1;
+	struct wake w = { WAKE_MAGIC };
 	struct sockaddr_un sa;
 	socklen_t len = ev_addr(rt, token, &sa);
 	int fd = __atomic_load_n(&send_fd, __ATOMIC_ACQUIRE);
@@ -67,10 +76,21 @@ int dxl_ev_send(struct dxl_rt *rt, uint64_t token, const struct dxl_wire_event *
 			fd = none;
 		}
 	}
-	/* MSG_DONTWAIT: a holder that never reads must not stall the breaker;
-	 * its full queue just means it gets no more news before revocation */
-	n = sendto(fd, ev, sizeof(*ev), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
-	if (n < 0)
+	/* MSG_DONTWAIT: a holder that never reads must not stall the breaker.
+	 * A full queue loses nothing: it holds a wake already, and the woken
+	 * holder finds every change in the table. */
+	n = sendto(fd, &w, sizeof(w), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
+	if (n < 0 && errno != EAGAIN)
 		return -errno;
 	return 0;
+}
+
+int dxl_ev_drain(int fd)
+{
+	struct wake w;
+	int n = 0;
+
+	while (recv(fd, &w, sizeof(w), MSG_DONTWAIT) >= 0)
+		n++;
+	return n;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The lease table, breaks, revocation, and reclaiming dead holders.
  */
@@ -8,6 +9,7 @@
 
 #include "daxlease/daxlease.h"
 #include "lease.h"
+#include "lease_int.h"
 #include "util/util.h"
 
 static int overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
@@ -33,15 +35,14 @@ int dxl_lt_take(struct dxl_rt *rt, const struct dxl_lease_req *req, uint64_t *id
 		struct rt_lease *l = &sh->leases[i];
 		if (l->state != RT_LEASE_FREE)
 			continue;
-		l->id = sh->next_lease_id++;
+		memset(l, 0, sizeof(*l));
+		l->id = (sh->next_lease_id++ << RT_LEASE_SHIFT) | i;
 		l->flags = req->flags;
 		l->proc = self;
-		l->npins = 0;
 		l->ino = req->ino;
 		l->gen = req->gen;
 		l->start = req->start;
 		l->end = req->end;
-		l->deadline_ns = 0;
 		l->notify = req->notify;
 		snprintf(l->path, sizeof(l->path), "%s", req->path ? req->path : "");
 		l->state = RT_LEASE_ACTIVE;
@@ -56,15 +57,12 @@ int dxl_lt_take(struct dxl_rt *rt, const struct dxl_lease_req *req, uint64_t *id
 
 struct rt_lease *dxl_lt_find(struct dxl_rt *rt, uint64_t id)
 {
-	struct rt_shared *sh = dxl_rt_shared(rt);
-	uint32_t i;
+	struct rt_lease *l;
 
 	if (id == 0)
 		return NULL;
-	for (i = 0; i < sh->leases_hi; i++)
-		if (sh->leases[i].state != RT_LEASE_FREE && sh->leases[i].id == id)
-			return &sh->leases[i];
-	return NULL;
+	l = &dxl_rt_shared(rt)->leases[id & (RT_MAX_LEASES - 1)];
+	return l->state != RT_LEASE_FREE && l->id == id ? l : NULL;
 }
 
 int dxl_lt_release(struct dxl_rt *rt, uint64_t id)
@@ -73,6 +71,8 @@ int dxl_lt_release(struct dxl_rt *rt, uint64_t id)
 
 	if (!l)
 		return dxl_err(ENOENT, "lease %llu does not exist", (unsigned long long)id);
+	if (l->proc != dxl_rt_self(rt))
+		return dxl_err(EPERM, "lease %llu belongs to another process", (unsigned long long)id);
 	if (l->npins && l->state != RT_LEASE_REVOKED)
 		return dxl_err(EBUSY, "lease %llu still holds %u long-term pin%s: unpin first",
 			       (unsigned long long)id, l->npins, l->npins == 1 ? "" : "s");
@@ -86,31 +86,64 @@ int dxl_lt_release(struct dxl_rt *rt, uint64_t id)
 	return 0;
 }
 
-static void send_event(struct dxl_rt *rt, struct rt_lease *l, uint32_t type, uint64_t start,
-		       uint64_t end, int *gone)
-{
-	struct dxl_wire_event ev;
-	int rc;
+/*
+ * Wakes of one pass over the table, so that a holder with many leases in
+ * the way is woken once: its scan finds all of them.  The result of a
+ * socket wake is kept per token — ECONNREFUSED means nobody listens.
+ */
+#define WAKE_CACHE 32
+struct wake_cache {
+	int n;
+	uint64_t token[WAKE_CACHE];
+	int rc[WAKE_CACHE];
+	uint64_t procs_woken[RT_MAX_PROCS / 64];
+};
 
-	memset(&ev, 0, sizeof(ev));
-	ev.type = type;
-	ev.lease_id = l->id;
-	ev.ino = l->ino;
-	ev.start = start;
-	ev.end = end;
-	ev.deadline_ns = l->deadline_ns;
-	ev.breaker_pid = (int32_t)getpid();
-	rc = dxl_ev_send(rt, l->notify, &ev);
-	if (gone)
-		*gone = rc == -ECONNREFUSED || rc == -ENOENT;
+/* Wake the holder of l (its socket and its process's word); 1 if it is
+ * gone (nobody listens on its socket). */
+static int wake_holder(struct dxl_rt *rt, struct rt_lease *l, struct wake_cache *wc)
+{
+	int i, rc;
+
+	if (l->proc >= 0 && l->proc < RT_MAX_PROCS &&
+	    !(wc->procs_woken[l->proc / 64] & (1ull << (l->proc % 64)))) {
+		wc->procs_woken[l->proc / 64] |= 1ull << (l->proc % 64);
+		dxl_rt_proc_wake(rt, l->proc);
+	}
+	for (i = 0; i < wc->n; i++)
+		if (wc->token[i] == l->notify)
+			return wc->rc[i] == -ECONNREFUSED || wc->rc[i] == -ENOENT;
+	rc = dxl_ev_wake(rt, l->notify);
+	if (wc->n < WAKE_CACHE) {
+		wc->token[wc->n] = l->notify;
+		wc->rc[wc->n++] = rc;
+	}
+	return rc == -ECONNREFUSED || rc == -ENOENT;
 }
 
-static void lease_revoke(struct dxl_rt *rt, struct rt_lease *l, uint64_t start, uint64_t end)
+static void lease_revoke(struct dxl_rt *rt, struct rt_lease *l, struct wake_cache *wc)
 {
+	struct wake_cache own;
+
+	if (!wc) {
+		memset(&own, 0, sizeof(own));
+		wc = &own;
+	}
 	l->state = RT_LEASE_REVOKED;
 	l->deadline_ns = 0;
-	send_event(rt, l, DXL_EV_REVOKED, start, end, NULL);
+	wake_holder(rt, l, wc);
 	dxl_rt_seq_bump(rt);
+}
+
+int dxl_lt_expire(struct dxl_rt *rt, uint64_t id)
+{
+	struct rt_lease *l = dxl_lt_find(rt, id);
+
+	if (!l || l->proc != dxl_rt_self(rt) || l->state != RT_LEASE_BREAKING ||
+	    dxl_mono_ns() < l->deadline_ns)
+		return 0;
+	lease_revoke(rt, l, NULL);
+	return 1;
 }
 
 /* Drop every lease and pin of process slot p (it died, or is closing). */
@@ -121,7 +154,7 @@ static void drop_proc(struct dxl_rt *rt, int p)
 
 	for (i = 0; i < sh->pins_hi; i++)
 		if (sh->pins[i].len && sh->pins[i].proc == p)
-			dxl_pt_drop(rt, (int)i);
+			dxl_pt_drop_slot(rt, i);
 	for (i = 0; i < sh->leases_hi; i++)
 		if (sh->leases[i].state != RT_LEASE_FREE && sh->leases[i].proc == p)
 			lease_free(sh, &sh->leases[i]);
@@ -153,7 +186,8 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 {
 	struct rt_shared *sh = dxl_rt_shared(rt);
 	int64_t now = dxl_mono_ns(), earliest = INT64_MAX;
-	int self = dxl_rt_self(rt), wait = 0, reaped = 0;
+	int self = dxl_rt_self(rt), wait = 0;
+	struct wake_cache wc;
 	uint32_t i;
 
 	if (sh->nleases == 0)
@@ -166,7 +200,7 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 		    !overlaps(l->start, l->end, req->start, req->end))
 			continue;
 		if (l->proc != self && dxl_rt_proc_dead(rt, l->proc)) {
-			reaped += dxl_lease_reap_dead(rt);
+			dxl_lease_reap_dead(rt);
 			continue;
 		}
 		if (l->end == UINT64_MAX)
@@ -177,44 +211,46 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 			       (unsigned long long)l->id, sh->procs[l->proc].pid,
 			       (unsigned long long)l->start, (unsigned long long)l->end);
 	}
+	memset(&wc, 0, sizeof(wc));
 	for (i = 0; i < sh->leases_hi; i++) {
 		struct rt_lease *l = &sh->leases[i];
-		int gone = 0;
 
 		if (l->state == RT_LEASE_FREE || l->state == RT_LEASE_REVOKED || l->ino != req->ino ||
 		    l->id == req->exclude || (l->flags & RT_LF_COHERENT) ||
 		    !overlaps(l->start, l->end, req->start, req->end))
 			continue;
 		/* A dead holder is revoked at once, its pins dropped.  Before the
-		 * first send there is no need to look (/proc costs ~10 us): a
-		 * dead process's socket refuses the event.  After waiting, look:
-		 * it may have died after the event reached it. */
+		 * first wake there is no need to look (/proc costs ~10 us): a
+		 * dead process's socket refuses it.  After waiting, look: it may
+		 * have died after the wake reached it. */
 		if (l->state == RT_LEASE_BREAKING && l->proc != self && dxl_rt_proc_dead(rt, l->proc)) {
-			reaped += dxl_lease_reap_dead(rt);
+			dxl_lease_reap_dead(rt);
 			continue;
 		}
 		if (l->state == RT_LEASE_ACTIVE) {
+			/* the state first: a holder woken by what follows finds it */
 			l->state = RT_LEASE_BREAKING;
 			l->deadline_ns = now + (int64_t)req->break_ms * 1000000LL;
-			send_event(rt, l, DXL_EV_BREAK, req->start, req->end, &gone);
+			l->brk_start = req->start;
+			l->brk_end = req->end;
+			l->breaker_pid = (int32_t)getpid();
 			dxl_rt_seq_bump(rt);
-			if (gone) {
-				lease_revoke(rt, l, req->start, req->end);
+			if (wake_holder(rt, l, &wc)) {
+				lease_revoke(rt, l, &wc);
 				if (l->proc != self && dxl_rt_proc_dead(rt, l->proc))
-					reaped += dxl_lease_reap_dead(rt);
+					dxl_lease_reap_dead(rt);
 				continue;
 			}
 		}
 		/* Our own lease with no thread of ours to release it: the
 		 * change is this process's own doing, so it is revoked now. */
 		if (now >= l->deadline_ns || (l->proc == self && !req->self_dispatches)) {
-			lease_revoke(rt, l, req->start, req->end);
+			lease_revoke(rt, l, &wc);
 			continue;
 		}
 		wait = 1;
 		earliest = DXL_MIN(earliest, l->deadline_ns);
 	}
-	(void)reaped;
 	if (!wait)
 		return 0;
 	if (req->nonblock)
@@ -233,6 +269,7 @@ void dxl_break_notify_coherent(struct dxl_rt *rt, uint64_t ino, uint64_t start, 
 {
 	struct rt_shared *sh = dxl_rt_shared(rt);
 	int self = dxl_rt_self(rt);
+	uint64_t woken[RT_MAX_PROCS / 64] = { 0 };
 	uint32_t i;
 
 	if (sh->nleases == 0)
@@ -240,8 +277,15 @@ void dxl_break_notify_coherent(struct dxl_rt *rt, uint64_t ino, uint64_t start, 
 	for (i = 0; i < sh->leases_hi; i++) {
 		struct rt_lease *l = &sh->leases[i];
 		if (l->state != RT_LEASE_ACTIVE || !(l->flags & RT_LF_COHERENT) || l->ino != ino ||
-		    l->proc == self || !overlaps(l->start, l->end, start, end))
+		    l->proc == self || l->proc < 0 || l->proc >= RT_MAX_PROCS ||
+		    !overlaps(l->start, l->end, start, end))
 			continue;
-		send_event(rt, l, DXL_EV_COHERENT, start, end, NULL);
+		/* the holder's map thread compares the count with what it last
+		 * followed: no change is lost however many come at once */
+		__atomic_add_fetch(&l->changes, 1, __ATOMIC_RELEASE);
+		if (!(woken[l->proc / 64] & (1ull << (l->proc % 64)))) {
+			woken[l->proc / 64] |= 1ull << (l->proc % 64);
+			dxl_rt_proc_wake(rt, l->proc);
+		}
 	}
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lease: layout leases, pins and quarantine, kept in the runtime tables
  * shared by every process of a pool.  Everything here runs under the
@@ -5,6 +6,14 @@
  * byte ranges and unit ranges — not extents or files: the fs layer asks
  * it before changing a layout (dxl_break_check) and before handing out
  * units (dxl_pin_first).
+ *
+ * Notification is lossless whatever the fan-out: a break, a revocation
+ * and a layout change that a plain mapping must follow are recorded in
+ * the lease's table entry; the holder's event socket and its process's
+ * wake word only wake it, and a woken holder scans its own leases (as
+ * the kernel keeps lease state in the lock and sends SIGIO only to wake).
+ * A wake that finds the socket's queue full is not lost: the queue
+ * already holds one.
  */
 #ifndef DXL_LEASE_H
 #define DXL_LEASE_H
@@ -14,20 +23,9 @@
 #include "runtime/rt_shared.h"
 #include "runtime/runtime.h"
 
-/* What travels on an event socket. */
-struct dxl_wire_event {
-	uint32_t type;          /* DXL_EV_* */
-	uint32_t pad;
-	uint64_t lease_id;
-	uint64_t ino;
-	uint64_t start, end;
-	int64_t deadline_ns;
-	int32_t breaker_pid;
-	uint32_t pad2;
-};
-#define DXL_EV_COHERENT 100u /* internal: a plain mapping's file changed; remap */
-
-/* ---------------------------------------------------------------- leases */
+/* ---------------------------------------------------------------- leases
+ * A lease id is (sequence << RT_LEASE_SHIFT | table slot): unique for the
+ * runtime file's life, and found in O(1). */
 struct dxl_lease_req {
 	uint64_t ino, gen;
 	uint64_t start, end;    /* bytes, end exclusive */
@@ -37,15 +35,24 @@ struct dxl_lease_req {
 };
 /* Returns the new lease's id in *id. */
 int dxl_lt_take(struct dxl_rt *rt, const struct dxl_lease_req *req, uint64_t *id);
-/* -EBUSY while it holds pins (unless revoked), -ENOENT if unknown. */
+/* -EBUSY while it holds pins (unless revoked), -ENOENT if unknown,
+ * -EPERM if another process holds it. */
 int dxl_lt_release(struct dxl_rt *rt, uint64_t id);
 struct rt_lease *dxl_lt_find(struct dxl_rt *rt, uint64_t id);
+/* The holder's side of the deadline: revoke this process's own lease id
+ * if it is breaking and its deadline has passed (nobody else may come
+ * back to do it: a non-blocking breaker does not).  1 = revoked now. */
+int dxl_lt_expire(struct dxl_rt *rt, uint64_t id);
 
-/* ---------------------------------------------------------------- pins */
+/* ---------------------------------------------------------------- pins
+ * A pin reference is (generation << RT_PIN_SHIFT | table slot): a
+ * reference kept after its pin was dropped matches nothing, even when
+ * another pin (of any process) took the slot since. */
 /* Pin units [unit, unit+len) (of file ino) under lease id (0: transient). */
 int dxl_pt_add(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t lease, uint64_t ino,
-	       int *slot);
-void dxl_pt_drop(struct dxl_rt *rt, int slot);
+	       const char *path, uint64_t *ref);
+/* -ESTALE (nothing dropped) unless ref is a live pin of this process. */
+int dxl_pt_drop(struct dxl_rt *rt, uint64_t ref);
 /* First pinned unit in [unit, unit+len) (*end: where that pin ends), or
  * UINT64_MAX when none is pinned. */
 uint64_t dxl_pin_first(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t *end);
@@ -89,11 +96,10 @@ void dxl_lease_drop_self(struct dxl_rt *rt);
 /* ---------------------------------------------------------------- events */
 /* Event socket of token (abstract namespace, named by pool uuid + token). */
 int dxl_ev_socket(struct dxl_rt *rt, uint64_t token);
-/* 0 sent, -ECONNREFUSED if nobody listens (holder gone), other <0 errors. */
-int dxl_ev_send(struct dxl_rt *rt, uint64_t token, const struct dxl_wire_event *ev);
-
-/* Test-only switch: DXL_TEST_NO_QUARANTINE=1 makes dxl_pin_first() see no
- * pins, so a test can show that corruption follows without quarantine. */
-int dxl_quarantine_disabled(void);
+/* Wake the holder listening on token: 0 = woken (or a wake was already
+ * queued), -ECONNREFUSED if nobody listens (holder gone), other <0 errors. */
+int dxl_ev_wake(struct dxl_rt *rt, uint64_t token);
+/* Empty a socket of its wakes (non-blocking); returns how many. */
+int dxl_ev_drain(int fd);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Pins: physical unit ranges that must not be handed out again.
  *
@@ -6,24 +7,16 @@
  * "free" is right), and the allocator skips them for as long as a live
  * pin covers them.  The last unpin returns them without further work.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lease.h"
+#include "lease_int.h"
 #include "util/util.h"
 
-int dxl_quarantine_disabled(void)
-{
-	static int cached = -1;
-	if (cached < 0) {
-		const char *v = getenv("DXL_TEST_NO_QUARANTINE");
-		cached = v && *v && strcmp(v, "0") != 0;
-	}
-	return cached;
-}
-
 int dxl_pt_add(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t lease, uint64_t ino,
-	       int *slot)
+	       const char *path, uint64_t *ref)
 {
 	struct rt_shared *sh = dxl_rt_shared(rt);
 	struct rt_lease *l = NULL;
@@ -46,27 +39,31 @@ int dxl_pt_add(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t lease, u
 		p->proc = dxl_rt_self(rt);
 		p->quarantined = 0;
 		p->ino = ino;
+		/* the generation fits the reference beside the slot number */
+		p->gen = sh->next_pin_gen++ & (UINT64_MAX >> RT_PIN_SHIFT);
+		{
+			size_t n = path ? strnlen(path, sizeof(p->path) - 1) : 0;
+			memcpy(p->path, path ? path : "", n);
+			p->path[n] = '\0';
+		}
 		__atomic_store_n(&p->len, len, __ATOMIC_RELEASE);
 		sh->npins++;
 		if (i >= sh->pins_hi)
 			sh->pins_hi = i + 1;
 		if (l)
 			l->npins++;
-		*slot = (int)i;
+		*ref = p->gen << RT_PIN_SHIFT | i;
 		return 0;
 	}
 	return dxl_err(ENOMEM, "pin table full (%d pins in the pool)", RT_MAX_PINS);
 }
 
-void dxl_pt_drop(struct dxl_rt *rt, int slot)
+void dxl_pt_drop_slot(struct dxl_rt *rt, uint32_t i)
 {
 	struct rt_shared *sh = dxl_rt_shared(rt);
-	struct rt_pin *p;
+	struct rt_pin *p = &sh->pins[i];
 	struct rt_lease *l;
 
-	if (slot < 0 || slot >= RT_MAX_PINS)
-		return;
-	p = &sh->pins[slot];
 	if (!p->len)
 		return;
 	l = p->lease ? dxl_lt_find(rt, p->lease) : NULL;
@@ -74,11 +71,26 @@ void dxl_pt_drop(struct dxl_rt *rt, int slot)
 		memset(l, 0, sizeof(*l));
 		sh->nleases--;
 	}
-	memset(p, 0, sizeof(*p));
+	p->len = 0;
+	p->gen = 0;
 	sh->npins--;
 	while (sh->pins_hi > 0 && sh->pins[sh->pins_hi - 1].len == 0)
 		sh->pins_hi--;
 	/* no bump: nobody waits for a pin; a lease waits for its release */
+}
+
+int dxl_pt_drop(struct dxl_rt *rt, uint64_t ref)
+{
+	uint32_t i = (uint32_t)(ref & (RT_MAX_PINS - 1));
+	const struct rt_pin *p = &dxl_rt_shared(rt)->pins[i];
+
+	/* owner and generation: a stale reference never reaches another
+	 * holder's pin, even after its slot was taken again */
+	if (!p->len || p->gen != ref >> RT_PIN_SHIFT || p->proc != dxl_rt_self(rt))
+		return dxl_err(ESTALE, "pin %llu is not held by this process (already unpinned?)",
+			       (unsigned long long)ref);
+	dxl_pt_drop_slot(rt, i);
+	return 0;
 }
 
 uint64_t dxl_pin_first(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t *end)
@@ -87,7 +99,7 @@ uint64_t dxl_pin_first(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t 
 	uint64_t best = UINT64_MAX, best_end = 0;
 	uint32_t i;
 
-	if (sh->npins == 0 || dxl_quarantine_disabled())
+	if (sh->npins == 0)
 		return UINT64_MAX;
 	for (i = 0; i < sh->pins_hi; i++) {
 		const struct rt_pin *p = &sh->pins[i];

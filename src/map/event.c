@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Event dispatch: drain the process's socket and the OWN_FD leases'
- * sockets, act on what concerns this library's own mappings, and hand
- * every break to the callback of the lease it names — so the code that
+ * Event dispatch: empty the process's socket and the OWN_FD leases'
+ * sockets of their wakes, then look in the lease table for what each of
+ * this process's leases has not been told yet, and hand every break and
+ * revocation to the callback of the lease it names — so the code that
  * owns a registration (a communication library inside a bigger program)
- * sees exactly its own breaks.
+ * sees exactly its own breaks.  Nothing is lost however many leases break
+ * at once: the wakes only say "look", the table says what happened.
  *
  * A lease handle must not be released by one thread while another
  * dispatches its events: dispatch from the thread that owns the leases,
@@ -13,73 +16,105 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "map.h"
 
-static void handle(dxl_pool *pool, struct dxl_mapst *ms, const struct dxl_wire_event *w)
-{
-	struct dxl_fs *fs = &pool->fs;
+struct owed {
+	uint64_t id;
 	struct dxl_event ev;
-	dxl_lease_cb cb = NULL;
-	void *arg = NULL;
-	dxl_lease *l;
+};
 
-	/* The pool lock first, as dxl_munmap takes it: a mapping found under
-	 * ms->mu stays alive while we act on it. */
-	if (dxl_fs_lock(fs) != 0)
-		return;
-	pthread_mutex_lock(&ms->mu);
-	l = dxl_lease_lookup(ms, w->lease_id);
-	if (l) {
-		cb = l->cb;
-		arg = l->arg;
-		if (l->mapping && w->type == DXL_EV_COHERENT)
-			/* a plain mapping's file changed in another process: follow it */
-			dxl_map_remap_locked(l->mapping);
-		else if (l->mapping && w->type == DXL_EV_REVOKED)
-			dxl_map_revoked(l->mapping);
+static void owe(struct owed **v, size_t *n, size_t *cap, const dxl_lease *l,
+		const struct rt_lease *rl, uint32_t type, int *oom)
+{
+	struct owed *o;
+
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct owed *nv = realloc(*v, c * sizeof(**v));
+		if (!nv) {
+			*oom = 1;
+			return;
+		}
+		*v = nv;
+		*cap = c;
 	}
-	pthread_mutex_unlock(&ms->mu);
-	dxl_fs_unlock(fs);
-	if (w->type == DXL_EV_COHERENT)
-		return;
-	if (!cb) {
-		pthread_mutex_lock(&ms->mu);
-		cb = ms->def_cb;
-		arg = ms->def_arg;
-		pthread_mutex_unlock(&ms->mu);
-	}
-	if (!cb)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = w->type;
-	ev.lease_id = w->lease_id;
-	ev.ino = w->ino;
-	ev.start = w->start;
-	ev.end = w->end;
-	ev.deadline_ns = w->deadline_ns;
-	ev.breaker_pid = w->breaker_pid;
-	ev.lease = l;
-	cb(l, &ev, arg);
+	o = &(*v)[(*n)++];
+	memset(o, 0, sizeof(*o));
+	o->id = l->id;
+	o->ev.type = type;
+	o->ev.lease_id = l->id;
+	o->ev.ino = l->ino;
+	o->ev.start = rl->brk_start;
+	o->ev.end = rl->brk_end;
+	o->ev.deadline_ns = rl->deadline_ns;
+	o->ev.breaker_pid = rl->breaker_pid;
 }
 
-static int drain(dxl_pool *pool, struct dxl_mapst *ms, int fd)
+/* What this process's leases have not been told (lock held): marked as
+ * told here, so two dispatching threads never deliver an event twice. */
+static size_t collect_owed(struct dxl_fs *fs, struct dxl_mapst *ms, struct owed **out)
 {
-	struct dxl_wire_event w;
-	int n = 0;
+	struct owed *v = NULL;
+	size_t n = 0, cap = 0;
+	int oom = 0;
+	dxl_lease *l;
 
-	for (;;) {
-		ssize_t r = recv(fd, &w, sizeof(w), MSG_DONTWAIT);
-		if (r < 0)
-			break;
-		if (r != (ssize_t)sizeof(w))
-			continue; /* not ours: ignore */
-		handle(pool, ms, &w);
-		n++;
+	for (l = ms->leases; l && !oom; l = l->next) {
+		const struct rt_lease *rl = dxl_lt_find(fs->rt, l->id);
+		uint32_t state;
+
+		if (!rl || (rl->flags & RT_LF_COHERENT) || rl->state <= l->told)
+			continue;
+		state = rl->state;
+		if (l->told < RT_LEASE_BREAKING)
+			owe(&v, &n, &cap, l, rl, DXL_EV_BREAK, &oom);
+		if (state == RT_LEASE_REVOKED && !oom) {
+			owe(&v, &n, &cap, l, rl, DXL_EV_REVOKED, &oom);
+			if (l->mapping)
+				dxl_map_revoked(l->mapping);
+		}
+		if (!oom)
+			l->told = state;
 	}
+	*out = v;
 	return n;
+}
+
+static int dispatch(dxl_pool *pool, struct dxl_mapst *ms)
+{
+	struct dxl_fs *fs = &pool->fs;
+	struct owed *v = NULL;
+	size_t n, i;
+	int rc = dxl_fs_lock(fs);
+
+	if (rc)
+		return rc;
+	n = collect_owed(fs, ms, &v);
+	dxl_fs_unlock(fs);
+	for (i = 0; i < n; i++) {
+		dxl_lease_cb cb = NULL;
+		void *arg = NULL;
+		dxl_lease *l;
+
+		/* the handle may have gone since (an earlier callback released it) */
+		pthread_mutex_lock(&ms->mu);
+		l = dxl_lease_lookup(ms, v[i].id);
+		if (l && l->cb) {
+			cb = l->cb;
+			arg = l->arg;
+		} else {
+			cb = ms->def_cb;
+			arg = ms->def_arg;
+		}
+		pthread_mutex_unlock(&ms->mu);
+		v[i].ev.lease = l;
+		if (cb)
+			cb(l, &v[i].ev, arg);
+	}
+	free(v);
+	return (int)DXL_MIN(n, (size_t)INT32_MAX);
 }
 
 /* The sockets to watch: the process's, then the OWN_FD leases'. */
@@ -107,6 +142,21 @@ static int collect_fds(struct dxl_mapst *ms, struct pollfd **out, int extra)
 	return p ? n : -ENOMEM;
 }
 
+/* Empty every socket first, then look: a wake that comes after the look
+ * stays queued and makes the fd readable again. */
+static int drain_and_dispatch(dxl_pool *pool, struct dxl_mapst *ms)
+{
+	struct pollfd *p;
+	int n = collect_fds(ms, &p, 0), i;
+
+	if (n < 0)
+		return dxl_err(ENOMEM, "dispatch: out of memory");
+	for (i = 0; i < n; i++)
+		dxl_ev_drain(p[i].fd);
+	free(p);
+	return dispatch(pool, ms);
+}
+
 int dxl_event_fd(dxl_pool *pool)
 {
 	struct dxl_mapst *ms;
@@ -122,8 +172,7 @@ int dxl_event_fd(dxl_pool *pool)
 int dxl_event_dispatch(dxl_pool *pool)
 {
 	struct dxl_mapst *ms;
-	struct pollfd *p;
-	int rc, n, i, total = 0;
+	int rc;
 
 	dxl_err_clear();
 	if (!pool)
@@ -131,13 +180,7 @@ int dxl_event_dispatch(dxl_pool *pool)
 	rc = dxl_map_state(pool, &ms);
 	if (rc)
 		return rc;
-	n = collect_fds(ms, &p, 0);
-	if (n < 0)
-		return dxl_err(ENOMEM, "dispatch: out of memory");
-	for (i = 0; i < n; i++)
-		total += drain(pool, ms, p[i].fd);
-	free(p);
-	return total;
+	return drain_and_dispatch(pool, ms);
 }
 
 int dxl_event_wait(dxl_pool *pool, int timeout_ms)
@@ -149,6 +192,8 @@ int dxl_event_wait(dxl_pool *pool, int timeout_ms)
 	dxl_err_clear();
 	if (!pool)
 		return dxl_err(EINVAL, "event wait: no pool");
+	if (timeout_ms < -1)
+		return dxl_err(EINVAL, "event wait: timeout %d ms (-1 waits for ever)", timeout_ms);
 	rc = dxl_map_state(pool, &ms);
 	if (rc)
 		return rc;
@@ -159,7 +204,7 @@ int dxl_event_wait(dxl_pool *pool, int timeout_ms)
 	free(p);
 	if (rc < 0)
 		return dxl_err(errno, "event wait: %s", strerror(errno));
-	return dxl_event_dispatch(pool);
+	return drain_and_dispatch(pool, ms);
 }
 
 void dxl_event_set_default(dxl_pool *pool, dxl_lease_cb cb, void *arg)
@@ -181,7 +226,7 @@ static void *event_thread(void *arg)
 
 	for (;;) {
 		struct pollfd *p;
-		int n = collect_fds(ms, &p, 1), i;
+		int n = collect_fds(ms, &p, 1), i, ready = 0;
 
 		if (n < 0) {
 			usleep(10000);
@@ -195,10 +240,11 @@ static void *event_thread(void *arg)
 				return NULL;
 			}
 			for (i = 0; i < n - 1; i++)
-				if (p[i].revents)
-					drain(pool, ms, p[i].fd);
+				ready |= p[i].revents != 0;
 		}
 		free(p);
+		if (ready)
+			drain_and_dispatch(pool, ms);
 	}
 }
 
@@ -239,9 +285,12 @@ int dxl_event_thread_stop(dxl_pool *pool)
 {
 	struct dxl_mapst *ms;
 	char c = 0;
+	int rc;
 
 	if (!pool || !(ms = pool->fs.map_state))
 		return 0;
+	if ((rc = dxl_map_usable(pool)))
+		return rc;
 	pthread_mutex_lock(&ms->mu);
 	if (!ms->thread_on) {
 		pthread_mutex_unlock(&ms->mu);

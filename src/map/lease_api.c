@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Layout leases as the application holds them, and the /proc/locks-like
  * listing.
@@ -18,6 +19,24 @@ dxl_lease *dxl_lease_lookup(struct dxl_mapst *ms, uint64_t id)
 		if (l->id == id)
 			return l;
 	return NULL;
+}
+
+void dxl_lease_handle_free(dxl_lease *l)
+{
+	if (l->own_fd >= 0)
+		dxl_close_ours(l->own_fd, l->own_fd_ino);
+	l->magic = DXL_HANDLE_DEAD;
+	free(l);
+}
+
+/* A handle the application may pass in: live, and usable in this process. */
+static int lease_ok(const dxl_lease *l)
+{
+	if (!l)
+		return dxl_err(EINVAL, "lease: no lease");
+	if (l->magic != DXL_HANDLE_LIVE)
+		return dxl_err(EINVAL, "lease: not a live lease handle (already released?)");
+	return dxl_map_usable(l->pool);
 }
 
 int dxl_lease_take_locked(dxl_file *f, uint64_t off, uint64_t end, uint32_t rt_flags, dxl_lease_cb cb,
@@ -63,11 +82,14 @@ int dxl_lease_take_locked(dxl_file *f, uint64_t off, uint64_t end, uint32_t rt_f
 		free(l);
 		return rc;
 	}
+	l->magic = DXL_HANDLE_LIVE;
+	l->told = RT_LEASE_ACTIVE;
 	l->pool = f->pool;
 	l->ino = f->ino;
 	l->cb = cb;
 	l->arg = arg;
 	l->own_fd = own_fd;
+	l->own_fd_ino = own_fd >= 0 ? dxl_fd_ino(own_fd) : 0;
 	pthread_mutex_lock(&ms->mu);
 	l->next = ms->leases;
 	ms->leases = l;
@@ -89,7 +111,11 @@ int dxl_lease_take(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_
 		return dxl_err(EINVAL, "lease: bad argument");
 	if (flags & ~(unsigned)(DXL_LEASE_REFUSE | DXL_LEASE_OWN_FD))
 		return dxl_err(EINVAL, "lease: unknown flags %#x", flags);
-	end = (len == 0 || len > UINT64_MAX - off) ? UINT64_MAX : off + len;
+	if (len > UINT64_MAX - off)
+		return dxl_err(EOVERFLOW, "lease of %llu bytes at %llu: the range wraps around "
+					  "(length 0 means to the end of every file)",
+			       (unsigned long long)len, (unsigned long long)off);
+	end = len == 0 ? UINT64_MAX : off + len;
 	rc = dxl_map_state(f->pool, &ms);
 	if (rc)
 		return rc;
@@ -121,9 +147,7 @@ int dxl_lease_release_locked(dxl_lease *l)
 			break;
 		}
 	pthread_mutex_unlock(&ms->mu);
-	if (l->own_fd >= 0)
-		close(l->own_fd);
-	free(l);
+	dxl_lease_handle_free(l);
 	return 0;
 }
 
@@ -133,8 +157,8 @@ int dxl_lease_release(dxl_lease *l)
 	int rc;
 
 	dxl_err_clear();
-	if (!l)
-		return dxl_err(EINVAL, "lease: no lease");
+	if ((rc = lease_ok(l)))
+		return rc;
 	if (l->mapping)
 		return dxl_err(EBUSY, "lease %llu belongs to a mapping: dxl_munmap releases it",
 			       (unsigned long long)l->id);
@@ -154,8 +178,8 @@ int dxl_lease_state(dxl_lease *l)
 	int rc;
 
 	dxl_err_clear();
-	if (!l)
-		return dxl_err(EINVAL, "lease: no lease");
+	if ((rc = lease_ok(l)))
+		return rc;
 	fs = &l->pool->fs;
 	rc = dxl_fs_lock(fs);
 	if (rc)
@@ -169,13 +193,15 @@ int dxl_lease_state(dxl_lease *l)
 
 uint64_t dxl_lease_id(const dxl_lease *l)
 {
-	return l ? l->id : 0;
+	return l && l->magic == DXL_HANDLE_LIVE ? l->id : 0;
 }
 
 int dxl_lease_fd(dxl_lease *l)
 {
-	if (!l)
-		return dxl_err(EINVAL, "lease: no lease");
+	int rc = lease_ok(l);
+
+	if (rc)
+		return rc;
 	if (l->own_fd < 0)
 		return dxl_err(EINVAL, "lease %llu has no fd of its own (take it with DXL_LEASE_OWN_FD)",
 			       (unsigned long long)l->id);
@@ -242,8 +268,7 @@ int dxl_lease_list(dxl_pool *pool, dxl_lease_info_fn fn, void *arg)
 		o->state = l ? l->state : 0;
 		o->ms_left = -1;
 		o->quarantined = p->quarantined;
-		if (l)
-			memcpy(o->path, l->path, sizeof(o->path));
+		memcpy(o->path, p->path, sizeof(o->path));
 		o->path[sizeof(o->path) - 1] = '\0';
 		n++;
 	}

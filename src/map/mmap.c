@@ -1,14 +1,19 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Direct mappings: the pool's own memory at one contiguous address range,
  * one mmap(MAP_FIXED) per extent over a reserved range.
  *
  * DXL_MAP_DIRECT: the user's lease and a long-term pin; when the lease is
- * revoked the range becomes PROT_NONE, as a revoked mapping would.
+ * revoked the range becomes PROT_NONE, as a revoked mapping would — by
+ * the watcher thread at the deadline, without the application's help.
  * Plain: an internal lease that is never waited for (RT_LF_COHERENT) plus
  * a pin, so units the mapping still reaches stay in quarantine; after the
  * file's layout changes the library remaps — at once in this process, by
- * its event thread in others — holes as read-only zero pages and pages
- * past EOF as PROT_NONE.
+ * its watcher in others — holes as read-only zero pages and pages past
+ * EOF as PROT_NONE.  A mapping never maps a shared (reflinked) unit
+ * writable: a writable one first gets private copies of what became
+ * shared (a reflink onto the file), and where that cannot be done now,
+ * those pages are mapped read-only.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -32,6 +37,25 @@ static int map_fixed(dxl_mapping *m, uint64_t rel, uint64_t len, int prot, int f
 	return 0;
 }
 
+/* Units from phys on (at most n) that share one protection: a writable
+ * mapping gets units still shared with another place read-only. */
+static int unit_run_prot(struct dxl_fs *fs, const dxl_mapping *m, const struct dxl_map *em,
+			 uint64_t n, int *prot)
+{
+	uint64_t count = 1, run = n;
+	int rc;
+
+	*prot = m->prot;
+	if (!(m->prot & PROT_WRITE) || !(em->flags & DXL_EXT_SHARED))
+		return (int)DXL_MIN(n, INT32_MAX);
+	rc = dxl_refc_get(fs, NULL, em->phys, &count, &run);
+	if (rc)
+		return rc;
+	if (count > 1)
+		*prot = m->prot & PROT_READ;
+	return (int)DXL_MIN(DXL_MIN(n, DXL_MAX(run, 1)), INT32_MAX);
+}
+
 /* Point every page of m at the file's current layout (lock held). */
 static int map_pages(struct dxl_fs *fs, dxl_mapping *m)
 {
@@ -46,6 +70,7 @@ static int map_pages(struct dxl_fs *fs, dxl_mapping *m)
 		uint64_t pos = m->off + rel, fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1);
 		uint64_t n;
 		struct dxl_map em;
+		int prot = m->prot;
 
 		if (!(m->flags & DXL_MAP_DIRECT) && pos >= DXL_ALIGN_UP(size, PAGE)) {
 			/* past EOF: access faults, as with mmap(2) */
@@ -54,6 +79,12 @@ static int map_pages(struct dxl_fs *fs, dxl_mapping *m)
 		rc = dxl_ext_map(fs, NULL, m->ino, fu, &em);
 		if (rc)
 			return rc;
+		if (!em.hole) {
+			rc = unit_run_prot(fs, m, &em, em.len, &prot);
+			if (rc < 0)
+				return rc;
+			em.len = (uint64_t)rc;
+		}
 		n = DXL_MIN((em.len << fs->unit_shift) - uoff, m->len - rel);
 		if (em.len > (UINT64_MAX >> fs->unit_shift))
 			n = m->len - rel;
@@ -62,7 +93,7 @@ static int map_pages(struct dxl_fs *fs, dxl_mapping *m)
 		if (em.hole)
 			rc = map_fixed(m, rel, n, m->prot & PROT_READ, -1, 0);
 		else
-			rc = map_fixed(m, rel, n, m->prot, fs->pm.fd,
+			rc = map_fixed(m, rel, n, prot, fs->pm.fd,
 				       (uint64_t)(dxl_unit_ptr(fs, em.phys) - fs->pm.base) + uoff);
 		if (rc)
 			return rc;
@@ -71,7 +102,8 @@ static int map_pages(struct dxl_fs *fs, dxl_mapping *m)
 	return 0;
 }
 
-int dxl_map_remap_locked(dxl_mapping *m)
+/* A plain mapping follows its file's layout (lock held). */
+static int remap(dxl_mapping *m)
 {
 	struct dxl_fs *fs = &m->pool->fs;
 	dxl_pin *np = NULL;
@@ -81,7 +113,7 @@ int dxl_map_remap_locked(dxl_mapping *m)
 		return 0;
 	/* pin the new layout before dropping the old: no gap in which a unit
 	 * the pages reach could be handed out */
-	rc = dxl_pin_locked(fs, m->ino, m->off, m->off + m->len, m->lease->id, &np);
+	rc = dxl_pin_locked(fs, m->ino, m->off, m->off + m->len, m->lease->id, NULL, &np);
 	if (rc == 0)
 		rc = map_pages(fs, m);
 	if (rc) {
@@ -94,6 +126,27 @@ int dxl_map_remap_locked(dxl_mapping *m)
 	dxl_unpin_locked(fs, m->pin);
 	m->pin = np;
 	return 0;
+}
+
+void dxl_map_follow(struct dxl_fs *fs, uint64_t ino)
+{
+	struct dxl_mapst *ms = fs->map_state;
+	dxl_mapping *m;
+
+	/* Units that became shared under a writable mapping (a reflink onto
+	 * the file) get private copies first, without waiting for anyone:
+	 * a store must reach this file only.  Other processes' mappings are
+	 * told of the copy; ours follow below, all at once. */
+	for (m = ms->maps; m; m = m->next)
+		if (m->ino == ino && !m->revoked && !(m->flags & DXL_MAP_DIRECT) &&
+		    (m->prot & PROT_WRITE))
+			dxl_file_prepare(fs, ino, m->off, m->off + m->len,
+					 DXL_PREP_NONBLOCK | DXL_PREP_NOT_SELF | DXL_PREP_UNSHARE,
+					 m->lease->id);
+	dxl_err_clear();
+	for (m = ms->maps; m; m = m->next)
+		if (m->ino == ino)
+			remap(m);
 }
 
 void dxl_map_revoked(dxl_mapping *m)
@@ -111,19 +164,14 @@ void dxl_map_layout_changed(struct dxl_fs *fs, uint64_t ino)
 
 	if (!ms)
 		return;
-	pthread_mutex_lock(&ms->mu);
 	for (m = ms->maps; m; m = m->next) {
-		if (m->ino != ino)
+		if (m->ino != ino || !(m->flags & DXL_MAP_DIRECT))
 			continue;
-		if (m->flags & DXL_MAP_DIRECT) {
-			struct rt_lease *rl = dxl_lt_find(fs->rt, m->lease->id);
-			if (!rl || rl->state == RT_LEASE_REVOKED)
-				dxl_map_revoked(m);
-		} else {
-			dxl_map_remap_locked(m);
-		}
+		struct rt_lease *rl = dxl_lt_find(fs->rt, m->lease->id);
+		if (!rl || rl->state == RT_LEASE_REVOKED)
+			dxl_map_revoked(m);
 	}
-	pthread_mutex_unlock(&ms->mu);
+	dxl_map_follow(fs, ino);
 }
 
 int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dxl_lease_cb cb,
@@ -149,7 +197,10 @@ int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dx
 	fs = &f->pool->fs;
 	/* the backing store maps at its own alignment (2 MiB on device-DAX) */
 	align = DXL_MAX(fs->pm.align, PAGE);
-	if (off % align || off > UINT64_MAX - len)
+	if (len > SIZE_MAX - align || (uint64_t)len > UINT64_MAX - off - align)
+		return dxl_err(EINVAL, "mmap of %zu bytes at %llu: the range is too large", len,
+			       (unsigned long long)off);
+	if (off % align)
 		return dxl_err(EINVAL, "mmap: offset %llu is not a multiple of %llu",
 			       (unsigned long long)off, (unsigned long long)align);
 	len = DXL_ALIGN_UP(len, PAGE);
@@ -160,6 +211,7 @@ int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dx
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return dxl_err(ENOMEM, "mmap: out of memory");
+	m->magic = DXL_HANDLE_LIVE;
 	m->pool = f->pool;
 	m->ino = f->ino;
 	m->off = off;
@@ -177,6 +229,10 @@ int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dx
 		munmap(res, (size_t)(m->addr - (uint8_t *)res));
 	munmap(m->addr + len, (size_t)((uint8_t *)res + len + align - (m->addr + len)));
 
+	/* the watcher keeps the mapping right without the application */
+	rc = dxl_watcher_start(f->pool, ms);
+	if (rc)
+		goto fail_unmap;
 	rc = dxl_fs_lock(fs);
 	if (rc)
 		goto fail_unmap;
@@ -191,25 +247,21 @@ int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dx
 		goto fail_locked;
 	/* allocate and commit the range's metadata now: afterwards stores
 	 * made durable with dxl_persist() need no fsync (MAP_SYNC's promise) */
-	rc = dxl_file_prepare(fs, f->ino, off, end, !!(f->flags & O_NONBLOCK), m->lease->id);
+	rc = dxl_file_prepare(fs, f->ino, off, end, (f->flags & O_NONBLOCK) ? DXL_PREP_NONBLOCK : 0,
+			      m->lease->id);
 	if (rc == 0)
-		rc = dxl_pin_locked(fs, f->ino, off, end, m->lease->id, &m->pin);
+		rc = dxl_pin_locked(fs, f->ino, off, end, m->lease->id, f->path, &m->pin);
 	if (rc == 0)
 		rc = map_pages(fs, m);
 	if (rc)
 		goto fail_lease;
 	m->lease->mapping = m;
+	m->seen_changes = dxl_lt_find(fs->rt, m->lease->id)->changes;
 	pthread_mutex_lock(&ms->mu);
 	m->next = ms->maps;
 	ms->maps = m;
 	pthread_mutex_unlock(&ms->mu);
 	dxl_fs_unlock(fs);
-	/* plain mappings follow other processes' changes without the
-	 * application's help: someone has to read the events */
-	if (!direct && (rc = dxl_event_thread_start(f->pool)) != 0) {
-		dxl_munmap(m);
-		return rc;
-	}
 	*out = m;
 	return 0;
 fail_lease:
@@ -223,36 +275,30 @@ fail_unmap:
 	return rc;
 }
 
+static int mapping_ok(const dxl_mapping *m)
+{
+	return m && m->magic == DXL_HANDLE_LIVE;
+}
+
 void *dxl_mapping_addr(const dxl_mapping *m)
 {
-	return m ? m->addr : NULL;
+	return mapping_ok(m) ? m->addr : NULL;
 }
 
 size_t dxl_mapping_len(const dxl_mapping *m)
 {
-	return m ? m->len : 0;
+	return mapping_ok(m) ? m->len : 0;
 }
 
 dxl_lease *dxl_mapping_lease(const dxl_mapping *m)
 {
-	return m && (m->flags & DXL_MAP_DIRECT) ? m->lease : NULL;
+	return mapping_ok(m) && (m->flags & DXL_MAP_DIRECT) ? m->lease : NULL;
 }
 
-int dxl_munmap(dxl_mapping *m)
+static void unlink_mapping(struct dxl_mapst *ms, dxl_mapping *m)
 {
-	struct dxl_fs *fs;
-	struct dxl_mapst *ms;
 	dxl_mapping **pp;
-	int rc;
 
-	dxl_err_clear();
-	if (!m)
-		return 0;
-	fs = &m->pool->fs;
-	ms = fs->map_state;
-	rc = dxl_fs_lock(fs);
-	if (rc)
-		return rc;
 	pthread_mutex_lock(&ms->mu);
 	for (pp = &ms->maps; *pp; pp = &(*pp)->next)
 		if (*pp == m) {
@@ -260,12 +306,46 @@ int dxl_munmap(dxl_mapping *m)
 			break;
 		}
 	pthread_mutex_unlock(&ms->mu);
+}
+
+void dxl_map_forget(dxl_mapping *m)
+{
+	struct dxl_mapst *ms = m->pool->fs.map_state;
+
+	unlink_mapping(ms, m);
+	munmap(m->addr, m->len);
+	/* the pin handle's memory only: its table entries are not ours */
+	if (m->pin && m->pin->refs != &m->pin->ref0) {
+		free(m->pin->refs);
+		free(m->pin->segs);
+	}
+	free(m->pin);
+	m->magic = DXL_HANDLE_DEAD;
+	free(m);
+}
+
+int dxl_munmap(dxl_mapping *m)
+{
+	struct dxl_fs *fs;
+	int rc;
+
+	dxl_err_clear();
+	if (!m)
+		return 0;
+	if (m->magic != DXL_HANDLE_LIVE)
+		return dxl_err(EINVAL, "munmap: not a live mapping (already unmapped?)");
+	fs = &m->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	unlink_mapping(fs->map_state, m);
 	/* the address range goes first: after that nothing reaches the units */
 	munmap(m->addr, m->len);
 	dxl_unpin_locked(fs, m->pin);
 	m->lease->mapping = NULL;
 	dxl_lease_release_locked(m->lease);
 	dxl_fs_unlock(fs);
+	m->magic = DXL_HANDLE_DEAD;
 	free(m);
 	return 0;
 }

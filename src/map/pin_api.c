@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Pins as the application takes them: the get_user_pages of this file
  * system.  A transient pin (a direct I/O) is a table entry and nothing
@@ -10,29 +11,29 @@
 
 #include "map.h"
 
-static int pin_add_seg(dxl_pin *p, int slot, void *addr, size_t len)
+static int pin_add_seg(dxl_pin *p, uint64_t ref, void *addr, size_t len)
 {
 	if (p->n == p->cap) {
 		int cap = p->cap * 2;
-		int *slots = malloc((size_t)cap * sizeof(*slots));
+		uint64_t *refs = malloc((size_t)cap * sizeof(*refs));
 		struct dxl_seg *segs = malloc((size_t)cap * sizeof(*segs));
 
-		if (!slots || !segs) {
-			free(slots);
+		if (!refs || !segs) {
+			free(refs);
 			free(segs);
 			return -ENOMEM;
 		}
-		memcpy(slots, p->slots, (size_t)p->n * sizeof(*slots));
+		memcpy(refs, p->refs, (size_t)p->n * sizeof(*refs));
 		memcpy(segs, p->segs, (size_t)p->n * sizeof(*segs));
-		if (p->slots != &p->slot0) {
-			free(p->slots);
+		if (p->refs != &p->ref0) {
+			free(p->refs);
 			free(p->segs);
 		}
-		p->slots = slots;
+		p->refs = refs;
 		p->segs = segs;
 		p->cap = cap;
 	}
-	p->slots[p->n] = slot;
+	p->refs[p->n] = ref;
 	p->segs[p->n].addr = addr;
 	p->segs[p->n].len = len;
 	p->n++;
@@ -40,7 +41,7 @@ static int pin_add_seg(dxl_pin *p, int slot, void *addr, size_t len)
 }
 
 int dxl_pin_locked(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, uint64_t lease,
-		   dxl_pin **out)
+		   const char *path, dxl_pin **out)
 {
 	struct dxl_mapst *ms = fs->map_state;
 	dxl_pin *p = ms && ms->spare_pin ? ms->spare_pin : malloc(sizeof(*p));
@@ -51,17 +52,17 @@ int dxl_pin_locked(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, 
 		ms->spare_pin = NULL;
 	if (!p)
 		return dxl_err(ENOMEM, "pin: out of memory");
+	p->magic = DXL_HANDLE_LIVE;
 	p->pool = NULL;
 	p->lease = lease;
 	p->n = 0;
 	p->cap = 1;
-	p->slots = &p->slot0;
+	p->refs = &p->ref0;
 	p->segs = &p->seg0;
 	/* holes are skipped: a plain mapping pins what its pages reach */
 	while (pos < end) {
-		uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1), n, bytes;
+		uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1), n, bytes, ref;
 		struct dxl_map m;
-		int slot;
 
 		rc = dxl_ext_map(fs, NULL, ino, fu, &m);
 		if (rc)
@@ -69,12 +70,12 @@ int dxl_pin_locked(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, 
 		n = DXL_MIN(m.len, ((end - 1) >> fs->unit_shift) - fu + 1);
 		bytes = DXL_MIN((fu + n) << fs->unit_shift, end) - pos;
 		if (!m.hole) {
-			rc = dxl_pt_add(fs->rt, m.phys, n, lease, ino, &slot);
+			rc = dxl_pt_add(fs->rt, m.phys, n, lease, ino, path, &ref);
 			if (rc)
 				break;
-			rc = pin_add_seg(p, slot, dxl_unit_ptr(fs, m.phys) + uoff, bytes);
+			rc = pin_add_seg(p, ref, dxl_unit_ptr(fs, m.phys) + uoff, bytes);
 			if (rc) {
-				dxl_pt_drop(fs->rt, slot);
+				dxl_pt_drop(fs->rt, ref);
 				rc = dxl_err(ENOMEM, "pin: out of memory");
 				break;
 			}
@@ -92,18 +93,23 @@ int dxl_pin_locked(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, 
 
 void dxl_unpin_locked(struct dxl_fs *fs, dxl_pin *p)
 {
+	struct dxl_mapst *ms = fs->map_state;
 	int i;
 
 	if (!p)
 		return;
 	for (i = 0; i < p->n; i++)
-		dxl_pt_drop(fs->rt, p->slots[i]);
-	if (p->slots != &p->slot0) {
-		free(p->slots);
+		dxl_pt_drop(fs->rt, p->refs[i]);
+	if (p->refs != &p->ref0) {
+		free(p->refs);
 		free(p->segs);
 	}
-	if (fs->map_state && !((struct dxl_mapst *)fs->map_state)->spare_pin)
-		((struct dxl_mapst *)fs->map_state)->spare_pin = p;
+	p->n = 0;
+	p->refs = &p->ref0;
+	p->segs = &p->seg0;
+	p->magic = DXL_HANDLE_DEAD;
+	if (ms && !ms->spare_pin)
+		ms->spare_pin = p;
 	else
 		free(p);
 }
@@ -147,6 +153,8 @@ int dxl_pin_range(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_l
 	if (longterm && !lease)
 		return dxl_err(ENOLCK, "a long-term pin needs a layout lease covering the range "
 				       "(dxl_lease_take first)");
+	if (longterm && lease->magic != DXL_HANDLE_LIVE)
+		return dxl_err(EINVAL, "pin: not a live lease handle (already released?)");
 	if (longterm && (lease->pool != f->pool || lease->ino != f->ino))
 		return dxl_err(EINVAL, "pin: the lease is on another file");
 	end = off + len;
@@ -180,13 +188,14 @@ int dxl_pin_range(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_l
 		goto out;
 	if (m.hole || (m.flags & DXL_EXT_SHARED) ||
 	    m.len < ((end - 1) >> fs->unit_shift) - (off >> fs->unit_shift) + 1) {
-		rc = dxl_file_prepare(fs, f->ino, off, end, !!(f->flags & O_NONBLOCK), lid);
+		rc = dxl_file_prepare(fs, f->ino, off, end,
+				      (f->flags & O_NONBLOCK) ? DXL_PREP_NONBLOCK : 0, lid);
 		if (rc == 0 && longterm)
 			rc = lease_covers(fs, lease, f->ino, off, end);
 		if (rc)
 			goto out;
 	}
-	rc = dxl_pin_locked(fs, f->ino, off, end, lid, out);
+	rc = dxl_pin_locked(fs, f->ino, off, end, lid, f->path, out);
 out:
 	dxl_fs_unlock(fs);
 	return rc;
@@ -196,9 +205,11 @@ int dxl_pin_segments(const dxl_pin *p, struct dxl_seg *segs, int n)
 {
 	int i;
 
-	if (!p)
-		return dxl_err(EINVAL, "pin: no pin");
-	for (i = 0; i < n && i < p->n; i++)
+	if (!p || p->magic != DXL_HANDLE_LIVE)
+		return dxl_err(EINVAL, "pin: not a live pin handle");
+	if (n < 0)
+		return dxl_err(EINVAL, "pin segments: negative count %d", n);
+	for (i = 0; segs && i < n && i < p->n; i++)
 		segs[i] = p->segs[i];
 	return p->n;
 }
@@ -211,6 +222,8 @@ int dxl_unpin(dxl_pin *p)
 	dxl_err_clear();
 	if (!p)
 		return 0;
+	if (p->magic != DXL_HANDLE_LIVE)
+		return dxl_err(EINVAL, "unpin: not a live pin handle (already unpinned?)");
 	fs = &p->pool->fs;
 	rc = dxl_fs_lock(fs);
 	if (rc)

@@ -1,34 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Per-pool state of the map layer, created at first use so that a pool
  * that never takes a lease pays nothing (no socket, no thread).
  */
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "map.h"
+
+uint64_t dxl_fd_ino(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+void dxl_close_ours(int fd, uint64_t ino)
+{
+	struct stat st;
+
+	/* the application may have closed it and got the number back for a
+	 * file of its own: that one is not ours to close */
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && (uint64_t)st.st_ino == ino)
+		close(fd);
+}
 
 static void map_fini(struct dxl_fs *fs)
 {
 	struct dxl_mapst *ms = fs->map_state;
 	dxl_pool *pool = (dxl_pool *)fs;
+	int inherited = dxl_fs_inherited(fs);
 
 	if (!ms)
 		return;
-	dxl_event_thread_stop(pool);
-	while (ms->maps)
-		dxl_munmap(ms->maps);
+	/* In a child after fork() the threads are the parent's (they do not
+	 * exist here) and the tables are the parent's: free memory only. */
+	if (!inherited) {
+		dxl_event_thread_stop(pool);
+		dxl_watcher_stop(pool, ms);
+	} else if (ms->thread_on) {
+		close(ms->stop_fd[0]);
+		close(ms->stop_fd[1]);
+	}
+	while (ms->maps) {
+		if (inherited)
+			dxl_map_forget(ms->maps);
+		else
+			dxl_munmap(ms->maps);
+	}
 	while (ms->leases) {
 		dxl_lease *l = ms->leases;
 		ms->leases = l->next;
-		if (l->own_fd >= 0)
-			close(l->own_fd);
-		free(l);
+		dxl_lease_handle_free(l);
 	}
 	/* pins left unpinned by the application are dropped with the
 	 * process's table entries at close (dxl_lease_drop_self) */
 	free(ms->spare_pin);
-	close(ms->evfd);
+	dxl_close_ours(ms->evfd, ms->evfd_ino);
 	pthread_mutex_destroy(&ms->mu);
 	free(ms);
 	fs->map_state = NULL;
@@ -39,8 +68,10 @@ int dxl_map_state(dxl_pool *pool, struct dxl_mapst **out)
 {
 	struct dxl_fs *fs = &pool->fs;
 	struct dxl_mapst *ms = fs->map_state;
-	int rc;
+	int rc = dxl_map_usable(pool);
 
+	if (rc)
+		return rc;
 	if (ms) {
 		*out = ms;
 		return 0;
@@ -70,6 +101,7 @@ int dxl_map_state(dxl_pool *pool, struct dxl_mapst **out)
 		return rc;
 	}
 	ms->evfd = rc;
+	ms->evfd_ino = dxl_fd_ino(rc);
 	fs->map_state = ms;
 	fs->map_fini = map_fini;
 	fs->layout_changed = dxl_map_layout_changed;

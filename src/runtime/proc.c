@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Process table and the lease futex.  A process is identified by pid and
+ * Process table, the lease futex and the per-process wake words.  A process is identified by pid and
  * start time, so a reused pid is not mistaken for a live holder.
  */
 #include <linux/futex.h>
@@ -149,4 +150,43 @@ void dxl_rt_seq_wait(struct dxl_rt *rt, uint32_t seen, int64_t deadline_ns)
 	__atomic_add_fetch(&rt->sh->seq_waiters, 1, __ATOMIC_SEQ_CST);
 	futex(&rt->sh->lease_seq, FUTEX_WAIT, seen, &ts);
 	__atomic_sub_fetch(&rt->sh->seq_waiters, 1, __ATOMIC_SEQ_CST);
+}
+
+void dxl_rt_proc_wake(struct dxl_rt *rt, int slot)
+{
+	struct rt_proc *p;
+
+	if (slot < 0 || slot >= RT_MAX_PROCS)
+		return;
+	p = &rt->sh->procs[slot];
+	__atomic_add_fetch(&p->wake, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&p->wake_waiters, __ATOMIC_SEQ_CST))
+		futex(&p->wake, FUTEX_WAKE, INT32_MAX, NULL);
+}
+
+uint32_t dxl_rt_self_wake_seq(struct dxl_rt *rt)
+{
+	if (rt->self < 0)
+		return 0;
+	return __atomic_load_n(&rt->sh->procs[rt->self].wake, __ATOMIC_ACQUIRE);
+}
+
+void dxl_rt_self_wait(struct dxl_rt *rt, uint32_t seen, int64_t deadline_ns)
+{
+	struct rt_proc *p;
+	int64_t left = deadline_ns == INT64_MAX ? 1000000000LL : deadline_ns - dxl_mono_ns();
+	struct timespec ts;
+
+	if (rt->self < 0 || left <= 0)
+		return;
+	/* a bounded sleep even without a deadline: a lost wake (there should
+	 * be none) costs a second, not forever */
+	if (left > 1000000000LL)
+		left = 1000000000LL;
+	p = &rt->sh->procs[rt->self];
+	ts.tv_sec = (time_t)(left / 1000000000LL);
+	ts.tv_nsec = (long)(left % 1000000000LL);
+	__atomic_add_fetch(&p->wake_waiters, 1, __ATOMIC_SEQ_CST);
+	futex(&p->wake, FUTEX_WAIT, seen, &ts);
+	__atomic_sub_fetch(&p->wake_waiters, 1, __ATOMIC_SEQ_CST);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Layout of the runtime file shared by the processes of one pool.  Every
  * table is changed only under the metadata lock; readers that do not hold
@@ -11,15 +12,20 @@
 #include <stdint.h>
 
 #define RT_MAX_PROCS 256
-#define RT_MAX_LEASES 4096
-#define RT_MAX_PINS 16384
+#define RT_LEASE_SHIFT 12
+#define RT_MAX_LEASES (1 << RT_LEASE_SHIFT)
+#define RT_PIN_SHIFT 14
+#define RT_MAX_PINS (1 << RT_PIN_SHIFT)
 #define RT_PATH_LEN 64
 
 struct rt_proc {
 	int32_t pid;              /* 0 = free slot */
-	uint32_t pad;
+	uint32_t wake;            /* futex: bumped when a lease or mapping of the
+	                           * process needs it (its map thread sleeps here) */
 	uint64_t start_time;      /* /proc/PID/stat starttime: pids get reused */
 	uint64_t token;           /* names the process's event socket */
+	uint32_t wake_waiters;    /* threads of the process asleep on wake */
+	uint32_t pad;
 };
 
 enum rt_lease_state {
@@ -39,6 +45,11 @@ struct rt_lease {
 	uint64_t start, end;      /* bytes, end exclusive (UINT64_MAX = infinity) */
 	int64_t deadline_ns;      /* CLOCK_MONOTONIC, while breaking */
 	uint64_t notify;          /* event socket token (process's or the lease's own) */
+	/* The break as its holder will be told of it: the state lives here,
+	 * the event socket only wakes the holder, which then looks. */
+	uint64_t brk_start, brk_end;
+	int32_t breaker_pid;
+	uint32_t changes;         /* RT_LF_COHERENT: layout changes made by others */
 	char path[RT_PATH_LEN];
 };
 #define RT_LF_REFUSE 0x1
@@ -51,6 +62,8 @@ struct rt_pin {
 	int32_t proc;
 	uint32_t quarantined;     /* units freed while pinned */
 	uint64_t ino;
+	uint64_t gen;             /* a handle names (slot, gen): a stale one matches nothing */
+	char path[RT_PATH_LEN];   /* as the holder opened the file */
 };
 
 struct rt_shared {
@@ -60,7 +73,8 @@ struct rt_shared {
 	pthread_mutex_t meta_lock;
 	uint32_t lease_seq;       /* futex: bumped whenever a lease is released or changes state */
 	uint32_t seq_waiters;     /* breakers asleep on lease_seq: wake only if any */
-	uint64_t next_lease_id;
+	uint64_t next_lease_id;   /* sequence part of lease ids (see lease.h) */
+	uint64_t next_pin_gen;
 	uint32_t nleases;         /* leases in use: 0 lets hot paths skip every check */
 	uint32_t npins;           /* pins in use */
 	uint32_t pins_hi;         /* pins[] slots at and above this are free */

@@ -14,7 +14,7 @@
 #include "util/util.h"
 
 #define RT_MAGIC 0x54524c58444fULL
-#define RT_VERSION 2u
+#define RT_VERSION 3u
 #define RT_SIZE DXL_ALIGN_UP(sizeof(struct rt_shared), 4096)
 
 static int ofd_lock(int fd, short type, off_t start, int wait)
@@ -38,6 +38,7 @@ static int rt_init(struct rt_shared *sh)
 		return dxl_err(rc, "runtime: cannot initialise the metadata lock");
 	sh->size = (uint32_t)RT_SIZE;
 	sh->next_lease_id = 1;
+	sh->next_pin_gen = 1;
 	sh->version = RT_VERSION;
 	__atomic_store_n(&sh->magic, RT_MAGIC, __ATOMIC_RELEASE);
 	return 0;
@@ -126,6 +127,17 @@ void dxl_rt_close(struct dxl_rt *rt)
 	if (ofd_lock(rt->fd, F_WRLCK, 0, 1) == 0 && ofd_lock(rt->fd, F_WRLCK, 1, 0) == 0)
 		unlink(rt->path);
 	close(rt->fd); /* drops the OFD locks */
+	free(rt);
+}
+
+void dxl_rt_forget(struct dxl_rt *rt)
+{
+	if (!rt)
+		return;
+	munmap(rt->sh, RT_SIZE);
+	/* the parent's open file description keeps its OFD locks: closing
+	 * our copy of the descriptor releases nothing of the parent's */
+	close(rt->fd);
 	free(rt);
 }
 

@@ -19,6 +19,9 @@ struct dxl_rt;
  * runs recovery and reaps orphans). */
 int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first);
 void dxl_rt_close(struct dxl_rt *rt);
+/* In a child after fork(): unmap and close this process's copies only.
+ * The file, its locks and every table entry belong to the parent. */
+void dxl_rt_forget(struct dxl_rt *rt);
 
 /* 0 = locked; 1 = locked, but the previous holder died holding it (the
  * caller must recover before relying on metadata); <0 = error. */
@@ -46,6 +49,16 @@ void dxl_rt_wake_pending(struct dxl_rt *rt);
 uint32_t dxl_rt_seq(struct dxl_rt *rt);
 void dxl_rt_seq_wait(struct dxl_rt *rt, uint32_t seen, int64_t deadline_ns);
 int64_t dxl_mono_ns(void);
+
+/* Per-process wake word: a thread of the process (the map layer's
+ * watcher) sleeps on its own word until another process, or a thread of
+ * its own, wakes it; it then looks at the tables.  A wake is never lost:
+ * the word moves, so a wait that starts after it returns at once. */
+void dxl_rt_proc_wake(struct dxl_rt *rt, int slot);
+uint32_t dxl_rt_self_wake_seq(struct dxl_rt *rt);
+/* Wait (unlocked) until this process's word moves past seen or the
+ * CLOCK_MONOTONIC deadline passes (INT64_MAX: no deadline). */
+void dxl_rt_self_wait(struct dxl_rt *rt, uint32_t seen, int64_t deadline_ns);
 
 /* Path of the runtime file (for messages and `daxlease info`). */
 const char *dxl_rt_path(const struct dxl_rt *rt);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Small shared helpers: error reporting, checksums, bit tricks. */
 #ifndef DXL_UTIL_H
 #define DXL_UTIL_H
@@ -34,6 +35,16 @@ void dxl_err_clear(void);
 
 /* crc32c (Castagnoli), hardware SSE4.2 when the CPU has it. */
 uint32_t dxl_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* fork() detection: dxl_fork_gen_start() (at pool open) returns the
+ * current generation and makes sure children bump it; a handle whose
+ * remembered generation differs from dxl_fork_generation was inherited. */
+extern uint32_t dxl_fork_generation;
+uint32_t dxl_fork_gen_start(void);
+static inline int dxl_forked(uint32_t gen)
+{
+	return dxl_unlikely(__atomic_load_n(&dxl_fork_generation, __ATOMIC_RELAXED) != gen);
+}
 
 /* Wall clock in nanoseconds since the epoch. */
 int64_t dxl_now_ns(void);
