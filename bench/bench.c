@@ -1327,8 +1327,8 @@ static void usage(FILE *out)
 		"                   --quick never pre-touches)\n"
 		"  --only LIST      figures or groups: pwrite_4k pread_4k pwrite_1m pread_1m\n"
 		"                   create_4k_unlink mkfs_1t open_1t pin_unpin\n"
-		"                   lease_break_rtt truncate_vs_pins; groups 4k 1m cwu\n"
-		"                   scale lease\n"
+		"                   lease_break_rtt truncate_vs_pins break_fanout; groups 4k\n"
+		"                   1m cwu scale lease\n"
 		"  --scale-dir DIR  where the sparse scale pool goes (default /var/tmp, then\n"
 		"                   /dev/shm)\n"
 		"  --scale-size B   size of the scale pool (default 1t)\n\n"
@@ -1430,7 +1430,7 @@ int dxl_bench_main(int argc, char **argv)
 	if (b->o.only) {
 		static const char *const names[] = {
 			"pwrite_4k", "pread_4k", "pwrite_1m", "pread_1m", "create_4k_unlink",
-			"mkfs_1t", "open_1t", "pin_unpin", "lease_break_rtt", "truncate_vs_pins",
+			"mkfs_1t", "open_1t", "pin_unpin", "lease_break_rtt", "truncate_vs_pins", "break_fanout",
 			"4k", "1m", "cwu", "scale", "lease"};
 		const char *p = b->o.only;
 		while (*p) {
@@ -1482,7 +1482,7 @@ int dxl_bench_main(int argc, char **argv)
 				{"pwrite_4k", "4k"}, {"pread_4k", "4k"}, {"pwrite_1m", "1m"},
 				{"pread_1m", "1m"}, {"create_4k_unlink", "cwu"},
 				{"pin_unpin", "lease"}, {"lease_break_rtt", "lease"},
-				{"truncate_vs_pins", "lease"}};
+				{"truncate_vs_pins", "lease"}, {"break_fanout", "lease"}};
 			char e[600];
 			snprintf(e, sizeof(e), "pool set-up failed: %s", b->err);
 			for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
@@ -1503,6 +1503,7 @@ int dxl_bench_main(int argc, char **argv)
 			fig_pin_unpin(b);
 			fig_lease_break(b);
 			fig_truncate_pins(b);
+			fig_break_fanout(b);
 		}
 		pool_teardown(b);
 	}

@@ -73,6 +73,10 @@ bool selected(const struct bench *b, const char *name, const char *group);
 /* Remove this path on exit or on SIGINT/SIGTERM/SIGHUP. */
 void cleanup_add(const char *path, bool isdir);
 void fill_random(uint8_t *p, size_t len);
+/* One byte over a pipe (bench_lease.c): 0 or -errno; the next byte from
+ * fd within ms: the byte, or -ETIMEDOUT / -EPIPE / -errno. */
+int send_byte(int fd, char c);
+int recv_byte(int fd, int ms);
 void fill_offsets(uint64_t *offs, uint64_t file_size, uint64_t len);
 
 /* --------------------------------------------------------- JSON lines */
@@ -118,6 +122,8 @@ int run_sides(struct bench *b, struct side *s, int nsides, uint64_t quick_n, uin
 void fig_pin_unpin(struct bench *b);
 void fig_lease_break(struct bench *b);
 void fig_truncate_pins(struct bench *b);
+/* bench_fanout.c: break_fanout (group "lease"): many leases broken at once. */
+void fig_break_fanout(struct bench *b);
 /* Is any of them selected?  Do they want a bigger pool than `size`? */
 bool lease_figs_selected(const struct bench *b);
 uint64_t lease_figs_pool_size(const struct bench *b, uint64_t size);

@@ -45,7 +45,7 @@
 bool lease_figs_selected(const struct bench *b)
 {
 	return selected(b, "pin_unpin", "lease") || selected(b, "lease_break_rtt", "lease") ||
-	       selected(b, "truncate_vs_pins", "lease");
+	       selected(b, "truncate_vs_pins", "lease") || selected(b, "break_fanout", "lease");
 }
 
 /* truncate_vs_pins needs a 256 MiB file beside the bench's own files. */
@@ -316,7 +316,7 @@ struct holder {
 	int resp; /* holder -> breaker */
 };
 
-static int send_byte(int fd, char c)
+int send_byte(int fd, char c)
 {
 	for (;;) {
 		ssize_t n = write(fd, &c, 1);
@@ -328,8 +328,7 @@ static int send_byte(int fd, char c)
 	}
 }
 
-/* Next byte from fd within ms: the byte, or -ETIMEDOUT / -EPIPE / -errno. */
-static int recv_byte(int fd, int ms)
+int recv_byte(int fd, int ms)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	for (;;) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Layout changes and leases: the fs side of breaking.
  */
@@ -11,8 +12,9 @@ int dxl_fs_break(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint64_t end, 
 		.self_dispatches = fs->self_dispatches, .exclude = exclude,
 	};
 
+	struct dxl_break b = { 0 };
+
 	for (;;) {
-		struct dxl_break b;
 		int rc;
 
 		req.break_ms = fs->sb->lease_break_ms;

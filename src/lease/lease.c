@@ -182,16 +182,31 @@ void dxl_lease_drop_self(struct dxl_rt *rt)
 		drop_proc(rt, dxl_rt_self(rt));
 }
 
+#define LIVENESS_LOOK_NS 50000000LL
+
+/* Is the process in slot p gone?  Looked up once per pass (dead[] starts
+ * at -1: not looked at yet). */
+static int proc_dead_once(struct dxl_rt *rt, int p, int8_t *dead)
+{
+	if (p < 0 || p >= RT_MAX_PROCS)
+		return 1;
+	if (dead[p] < 0)
+		dead[p] = (int8_t)dxl_rt_proc_dead(rt, p);
+	return dead[p];
+}
+
 int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct dxl_break *b)
 {
 	struct rt_shared *sh = dxl_rt_shared(rt);
 	int64_t now = dxl_mono_ns(), earliest = INT64_MAX;
-	int self = dxl_rt_self(rt), wait = 0;
+	int self = dxl_rt_self(rt), wait = 0, look;
+	int8_t dead[RT_MAX_PROCS];
 	struct wake_cache wc;
 	uint32_t i;
 
 	if (sh->nleases == 0)
 		return 0;
+	memset(dead, -1, sizeof(dead));
 	/* A refusing lease stops the change before anyone is disturbed. */
 	for (i = 0; i < sh->leases_hi; i++) {
 		struct rt_lease *l = &sh->leases[i];
@@ -212,6 +227,12 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 			       (unsigned long long)l->start, (unsigned long long)l->end);
 	}
 	memset(&wc, 0, sizeof(wc));
+	/* A holder may die after the wake reached it: look now and then (a
+	 * look reads /proc, ~10 us a process), not at every release of one
+	 * of a thousand leases. */
+	look = now - b->looked_ns >= LIVENESS_LOOK_NS;
+	if (look)
+		b->looked_ns = now;
 	for (i = 0; i < sh->leases_hi; i++) {
 		struct rt_lease *l = &sh->leases[i];
 
@@ -220,10 +241,10 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 		    !overlaps(l->start, l->end, req->start, req->end))
 			continue;
 		/* A dead holder is revoked at once, its pins dropped.  Before the
-		 * first wake there is no need to look (/proc costs ~10 us): a
-		 * dead process's socket refuses it.  After waiting, look: it may
-		 * have died after the wake reached it. */
-		if (l->state == RT_LEASE_BREAKING && l->proc != self && dxl_rt_proc_dead(rt, l->proc)) {
+		 * first wake there is no need to look: a dead process's socket
+		 * refuses it. */
+		if (l->state == RT_LEASE_BREAKING && look && l->proc != self &&
+		    proc_dead_once(rt, l->proc, dead)) {
 			dxl_lease_reap_dead(rt);
 			continue;
 		}

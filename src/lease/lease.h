@@ -67,6 +67,7 @@ uint64_t dxl_pin_count_free(struct dxl_rt *rt, int (*is_free)(void *arg, uint64_
 struct dxl_break {
 	int64_t deadline_ns;
 	uint32_t seq;
+	int64_t looked_ns;      /* when holders' liveness was last looked at (0 first) */
 };
 struct dxl_break_req {
 	uint64_t ino;
@@ -79,8 +80,9 @@ struct dxl_break_req {
 /*
  * Before a layout change: 0 = go ahead; -ETXTBSY = a refusing lease is in
  * the way (nothing was started); -EWOULDBLOCK = nonblock and breaks were
- * started; 1 = wait: unlock, dxl_break_wait(), lock and call again.
- * Leases whose deadline passed, or whose holder died, are revoked here.
+ * started; 1 = wait: unlock, dxl_break_wait(), lock and call again with
+ * the same b (zeroed before the first call).  Leases whose deadline
+ * passed, or whose holder died, are revoked here.
  */
 int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct dxl_break *b);
 void dxl_break_wait(struct dxl_rt *rt, const struct dxl_break *b);
