@@ -923,9 +923,11 @@ int dxl_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
 int dxl_file_prepare(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, unsigned flags,
 		     uint64_t exclude)
 {
-	int rc = 0;
+	int rc = 0, shared = range_has_shared(fs, ino, off, end, &rc);
 
-	if (leases_exist(fs) && range_has_shared(fs, ino, off, end, &rc))
+	if (rc || (!shared && (flags & DXL_PREP_UNSHARE)))
+		return rc; /* nothing to copy: no transaction at all */
+	if (shared && leases_exist(fs))
 		rc = dxl_fs_break(fs, ino, off, end, !!(flags & DXL_PREP_NONBLOCK), exclude);
 	if (rc)
 		return rc;
