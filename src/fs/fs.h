@@ -36,8 +36,9 @@ struct dxl_fs {
 	/* lowest meta block / unit that may be free (process-local hints:
 	 * other processes' frees below them are found after a wrap) */
 	uint64_t mlow, dlow;
-	/* process-local table of open inodes, so that an unlinked file stays
-	 * readable until its last close (protected by the metadata lock) */
+	/* process-local table of open inodes (the runtime file marks which
+	 * processes have each open), so that an unlinked file stays readable
+	 * until its last close anywhere (protected by the metadata lock) */
 	struct dxl_openino *open_tab;
 	uint32_t open_n, open_cap;
 	/* set by the map layer: its event thread can release our own leases */
@@ -161,9 +162,11 @@ int dxl_inode_reap(struct dxl_fs *fs, uint64_t ino);
 /* Free every orphan (at first open of the pool: no one can have them open). */
 int dxl_orphans_reap_all(struct dxl_fs *fs);
 void dxl_inode_to_stat(struct dxl_fs *fs, const struct dxl_inode *in, struct dxl_stat *st);
-/* Process-local open counts. */
+/* Open counts: per handle in this process, and per process in the runtime
+ * file, so that an unlinked file lives until every process closed it. */
 int dxl_inode_open_get(struct dxl_fs *fs, uint64_t ino);
 void dxl_inode_open_put(struct dxl_fs *fs, uint64_t ino);
+/* Open here, or by another live process. */
 int dxl_inode_is_open(struct dxl_fs *fs, uint64_t ino);
 
 /* ---------------------------------------------------------------- extent.c */

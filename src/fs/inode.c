@@ -289,6 +289,7 @@ static struct dxl_openino *open_find(struct dxl_fs *fs, uint64_t ino)
 int dxl_inode_open_get(struct dxl_fs *fs, uint64_t ino)
 {
 	struct dxl_openino *o = open_find(fs, ino);
+	int rc;
 
 	if (o) {
 		o->count++;
@@ -302,6 +303,10 @@ int dxl_inode_open_get(struct dxl_fs *fs, uint64_t ino)
 		fs->open_tab = t;
 		fs->open_cap = cap;
 	}
+	/* the first handle here: other processes must see it open too */
+	rc = dxl_rt_ino_hold(fs->rt, ino);
+	if (rc)
+		return rc;
 	fs->open_tab[fs->open_n++] = (struct dxl_openino){ ino, 1 };
 	return 0;
 }
@@ -310,11 +315,13 @@ void dxl_inode_open_put(struct dxl_fs *fs, uint64_t ino)
 {
 	struct dxl_openino *o = open_find(fs, ino);
 
-	if (o && --o->count == 0)
+	if (o && --o->count == 0) {
 		*o = fs->open_tab[--fs->open_n];
+		dxl_rt_ino_drop(fs->rt, ino);
+	}
 }
 
 int dxl_inode_is_open(struct dxl_fs *fs, uint64_t ino)
 {
-	return open_find(fs, ino) != NULL;
+	return open_find(fs, ino) != NULL || dxl_rt_ino_held_elsewhere(fs->rt, ino);
 }

@@ -288,26 +288,20 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 		rc = dxl_rt_register(fs->rt);
 		rc = rc < 0 ? rc : 0;
 	}
+	/* Alone with the pool: no one can still have an orphan open.  Only
+	 * while we hold the lock, though: once it is dropped, other openers
+	 * may open files and make orphans of their own.  With no lease in a
+	 * fresh runtime file, reaping never waits (never drops the lock). */
+	if (rc == 0 && first && !fs->rdonly && !(flags & DXL_FS_NORECOVER)) {
+		rc = dxl_orphans_reap_all(fs);
+		if (rc)
+			dxl_rt_unregister(fs->rt);
+	}
 	dxl_rt_consistent(fs->rt);
 	dxl_rt_unlock(fs->rt);
 	if (rc)
 		goto fail_rt;
-	/* Alone with the pool: no one can still have an orphan open. */
-	if (first && !fs->rdonly && !(flags & DXL_FS_NORECOVER)) {
-		rc = dxl_fs_lock(fs);
-		if (rc == 0) {
-			rc = dxl_orphans_reap_all(fs);
-			dxl_fs_unlock(fs);
-		}
-		if (rc)
-			goto fail_reg;
-	}
 	return 0;
-fail_reg:
-	if (dxl_fs_lock(fs) == 0) {
-		dxl_rt_unregister(fs->rt);
-		dxl_fs_unlock(fs);
-	}
 fail_rt:
 	dxl_rt_close(fs->rt);
 	dxl_journal_fini(&fs->j);

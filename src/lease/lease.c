@@ -158,6 +158,8 @@ static void drop_proc(struct dxl_rt *rt, int p)
 	for (i = 0; i < sh->leases_hi; i++)
 		if (sh->leases[i].state != RT_LEASE_FREE && sh->leases[i].proc == p)
 			lease_free(sh, &sh->leases[i]);
+	/* its open files: their orphans are freed by the next first open */
+	dxl_rt_ino_drop_proc(rt, p);
 	dxl_rt_seq_bump(rt);
 }
 

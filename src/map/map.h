@@ -120,7 +120,8 @@ void dxl_lease_handle_free(dxl_lease *l);
 void dxl_map_layout_changed(struct dxl_fs *fs, uint64_t ino);
 void dxl_map_follow(struct dxl_fs *fs, uint64_t ino);
 void dxl_map_revoked(dxl_mapping *m);
-/* Free a mapping's memory and address range without touching the table. */
+/* Free a mapping's memory and address range without touching the table
+ * or the lists (an inherited pool's close: the child's only thread). */
 void dxl_map_forget(dxl_mapping *m);
 
 /* The watcher thread (watch.c), started with the first mapping. */

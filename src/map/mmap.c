@@ -310,9 +310,6 @@ static void unlink_mapping(struct dxl_mapst *ms, dxl_mapping *m)
 
 void dxl_map_forget(dxl_mapping *m)
 {
-	struct dxl_mapst *ms = m->pool->fs.map_state;
-
-	unlink_mapping(ms, m);
 	munmap(m->addr, m->len);
 	/* the pin handle's memory only: its table entries are not ours */
 	if (m->pin && m->pin->refs != &m->pin->ref0) {

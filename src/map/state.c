@@ -43,11 +43,16 @@ static void map_fini(struct dxl_fs *fs)
 		close(ms->stop_fd[0]);
 		close(ms->stop_fd[1]);
 	}
+	/* No ms->mu in a child: a thread of the parent may have held it at
+	 * fork(), and the child has no such thread to let go of it. */
 	while (ms->maps) {
-		if (inherited)
-			dxl_map_forget(ms->maps);
-		else
-			dxl_munmap(ms->maps);
+		dxl_mapping *m = ms->maps;
+		if (inherited) {
+			ms->maps = m->next;
+			dxl_map_forget(m);
+		} else {
+			dxl_munmap(m);
+		}
 	}
 	while (ms->leases) {
 		dxl_lease *l = ms->leases;
@@ -58,7 +63,8 @@ static void map_fini(struct dxl_fs *fs)
 	 * process's table entries at close (dxl_lease_drop_self) */
 	free(ms->spare_pin);
 	dxl_close_ours(ms->evfd, ms->evfd_ino);
-	pthread_mutex_destroy(&ms->mu);
+	if (!inherited)
+		pthread_mutex_destroy(&ms->mu);
 	free(ms);
 	fs->map_state = NULL;
 	fs->layout_changed = NULL;

@@ -17,6 +17,8 @@
 #define RT_PIN_SHIFT 14
 #define RT_MAX_PINS (1 << RT_PIN_SHIFT)
 #define RT_PATH_LEN 64
+#define RT_OPEN_SHIFT 13
+#define RT_MAX_OPEN (1 << RT_OPEN_SHIFT) /* files open in the pool's processes at once */
 
 struct rt_proc {
 	int32_t pid;              /* 0 = free slot */
@@ -66,6 +68,14 @@ struct rt_pin {
 	char path[RT_PATH_LEN];   /* as the holder opened the file */
 };
 
+/* An inode some process has open: an unlinked file lives until the last
+ * of them closes it.  Open addressing by ino (linear probing, entries
+ * shifted back on removal: no tombstones). */
+struct rt_open {
+	uint64_t ino;             /* 0 = free */
+	uint64_t procs[RT_MAX_PROCS / 64]; /* process slots holding it open */
+};
+
 struct rt_shared {
 	uint64_t magic;
 	uint32_t version;
@@ -83,6 +93,9 @@ struct rt_shared {
 	struct rt_proc procs[RT_MAX_PROCS];
 	struct rt_lease leases[RT_MAX_LEASES];
 	struct rt_pin pins[RT_MAX_PINS];
+	uint32_t nopen;           /* rt_open entries in use */
+	uint32_t pad2;
+	struct rt_open open[RT_MAX_OPEN];
 };
 
 #endif

@@ -60,6 +60,18 @@ uint32_t dxl_rt_self_wake_seq(struct dxl_rt *rt);
  * CLOCK_MONOTONIC deadline passes (INT64_MAX: no deadline). */
 void dxl_rt_self_wait(struct dxl_rt *rt, uint32_t seen, int64_t deadline_ns);
 
+/* ------------------------------------------- open inodes (openino.c)
+ * All under the metadata lock.  A process marks an inode when its first
+ * handle on it opens and unmarks it when its last one closes: an orphan
+ * (nlink 0) is freed only when no live process holds it open. */
+int dxl_rt_ino_hold(struct dxl_rt *rt, uint64_t ino);   /* -ENFILE when the table is full */
+void dxl_rt_ino_drop(struct dxl_rt *rt, uint64_t ino);
+/* Does a live process other than this one hold ino open?  Marks of dead
+ * processes found on the way are cleared. */
+int dxl_rt_ino_held_elsewhere(struct dxl_rt *rt, uint64_t ino);
+/* Clear process slot p's marks (it died, or closes the pool). */
+void dxl_rt_ino_drop_proc(struct dxl_rt *rt, int p);
+
 /* Path of the runtime file (for messages and `daxlease info`). */
 const char *dxl_rt_path(const struct dxl_rt *rt);
 
