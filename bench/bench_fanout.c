@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,45 +143,14 @@ static void kholder(const char *path, int nl, int cmd, int resp)
 
 static int fan_spawn(struct bench *b, struct fan_holder *h, int kernel, const char *path, int nl)
 {
-	int c[2], r[2];
-	pid_t parent = getpid(), pid;
+	int rc = fork_helper(b, &h->pid, &h->cmd, &h->resp);
 
-	if (pipe2(c, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(r, O_CLOEXEC) < 0) {
-		close(c[0]);
-		close(c[1]);
-		return -errno;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(c[0]);
-		close(c[1]);
-		close(r[0]);
-		close(r[1]);
-		return -e;
-	}
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		close(c[1]);
-		close(r[0]);
+	if (rc == 1) {
 		if (kernel)
-			kholder(path, nl, c[0], r[1]);
-		dholder(b->pool_path, path, nl, b->unit, c[0], r[1]);
+			kholder(path, nl, h->cmd, h->resp);
+		dholder(b->pool_path, path, nl, b->unit, h->cmd, h->resp);
 	}
-	close(c[0]);
-	close(r[1]);
-	h->pid = pid;
-	h->cmd = c[1];
-	h->resp = r[0];
-	return 0;
+	return rc;
 }
 
 static void fan_stop(struct fan_holder *h, int n)

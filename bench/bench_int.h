@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "daxlease/daxlease.h"
 
@@ -77,6 +78,10 @@ void fill_random(uint8_t *p, size_t len);
  * fd within ms: the byte, or -ETIMEDOUT / -EPIPE / -errno. */
 int send_byte(int fd, char c);
 int recv_byte(int fd, int ms);
+/* Fork a helper process that dies with the bench, joined by two pipes:
+ * returns 1 in the child (*cmd: its command pipe to read, *resp: its
+ * answer pipe), 0 in the bench (the other ends), <0 on failure (b->err). */
+int fork_helper(struct bench *b, pid_t *pid, int *cmd, int *resp);
 void fill_offsets(uint64_t *offs, uint64_t file_size, uint64_t len);
 
 /* --------------------------------------------------------- JSON lines */

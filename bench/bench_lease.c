@@ -516,12 +516,9 @@ static void kholder_main(const char *path, int cmd, int resp)
 	_exit(0);
 }
 
-static int holder_start(struct bench *b, struct holder *h, bool kernel, const char *dpath,
-			const char *kpath)
+int fork_helper(struct bench *b, pid_t *pid, int *cmd, int *resp)
 {
 	int c[2], r[2];
-	h->pid = -1;
-	h->cmd = h->resp = -1;
 	if (pipe2(c, O_CLOEXEC) < 0) {
 		int e = errno;
 		set_err(b, "pipe: %s", strerror(e));
@@ -536,8 +533,8 @@ static int holder_start(struct bench *b, struct holder *h, bool kernel, const ch
 	}
 	fflush(NULL);
 	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0) {
+	*pid = fork();
+	if (*pid < 0) {
 		int e = errno;
 		close(c[0]);
 		close(c[1]);
@@ -546,7 +543,7 @@ static int holder_start(struct bench *b, struct holder *h, bool kernel, const ch
 		set_err(b, "fork: %s", strerror(e));
 		return -e;
 	}
-	if (pid == 0) {
+	if (*pid == 0) {
 		/* Not ours: the bench's cleanup handlers, its end of the pipes. */
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
@@ -556,18 +553,31 @@ static int holder_start(struct bench *b, struct holder *h, bool kernel, const ch
 			_exit(1);
 		close(c[1]);
 		close(r[0]);
-		if (kernel)
-			kholder_main(kpath, c[0], r[1]);
-		else
-			dholder_main(b->pool_path, dpath, c[0], r[1]);
-		_exit(0);
+		*cmd = c[0];
+		*resp = r[1];
+		return 1;
 	}
 	close(c[0]);
 	close(r[1]);
-	h->pid = pid;
-	h->cmd = c[1];
-	h->resp = r[0];
+	*cmd = c[1];
+	*resp = r[0];
 	return 0;
+}
+
+static int holder_start(struct bench *b, struct holder *h, bool kernel, const char *dpath,
+			const char *kpath)
+{
+	h->pid = -1;
+	h->cmd = h->resp = -1;
+	int rc = fork_helper(b, &h->pid, &h->cmd, &h->resp);
+	if (rc == 1) {
+		if (kernel)
+			kholder_main(kpath, h->cmd, h->resp);
+		else
+			dholder_main(b->pool_path, dpath, h->cmd, h->resp);
+		_exit(0);
+	}
+	return rc;
 }
 
 static void holder_stop(struct holder *h)
