@@ -107,7 +107,7 @@ static void test_first_and_shared(void)
 
 	CHECK(getrandom(uuid, sizeof(uuid), 0) == (ssize_t)sizeof(uuid));
 	CHECK(rt_files() == 0);
-	CHECK_OK(dxl_rt_open(uuid, &rt, &first));
+	CHECK_OK(dxl_rt_open(uuid, &rt, &first, NULL));
 	CHECK(first == 1);
 	snprintf(path, sizeof(path), "%s", dxl_rt_path(rt));
 	CHECK(strncmp(path, rt_dir, strlen(rt_dir)) == 0);
@@ -117,7 +117,7 @@ static void test_first_and_shared(void)
 	seq0 = dxl_rt_seq(rt);
 
 	/* a second opener in this process (another handle): not first */
-	CHECK_OK(dxl_rt_open(uuid, &rt2, &first2));
+	CHECK_OK(dxl_rt_open(uuid, &rt2, &first2, NULL));
 	CHECK(first2 == 0);
 	CHECK(strcmp(dxl_rt_path(rt2), path) == 0);
 	dxl_rt_close(rt2);
@@ -130,7 +130,7 @@ static void test_first_and_shared(void)
 		struct dxl_rt *c;
 		memset(&r, 0, sizeof(r));
 		close(fds[0]);
-		CHECK_OK(dxl_rt_open(uuid, &c, &r.first));
+		CHECK_OK(dxl_rt_open(uuid, &c, &r.first, NULL));
 		snprintf(r.path, sizeof(r.path), "%s", dxl_rt_path(c));
 		CHECK(stat(r.path, &b) == 0);
 		CHECK(b.st_ino == a.st_ino && b.st_dev == a.st_dev);
@@ -158,13 +158,13 @@ static void test_first_and_shared(void)
 
 	/* the first opener closing first does not pull the file from under
 	 * a later one; the later one, now last, removes it */
-	CHECK_OK(dxl_rt_open(uuid, &rt, &first));
+	CHECK_OK(dxl_rt_open(uuid, &rt, &first, NULL));
 	CHECK(first == 1);
-	CHECK_OK(dxl_rt_open(uuid, &rt2, &first2));
+	CHECK_OK(dxl_rt_open(uuid, &rt2, &first2, NULL));
 	CHECK(first2 == 0);
 	dxl_rt_close(rt);
 	CHECK(exists(path) && rt_files() == 1);
-	CHECK_OK(dxl_rt_open(uuid, &rt, &first));
+	CHECK_OK(dxl_rt_open(uuid, &rt, &first, NULL));
 	CHECK(first == 0);
 	dxl_rt_close(rt);
 	CHECK(exists(path));
@@ -172,7 +172,7 @@ static void test_first_and_shared(void)
 	CHECK(!exists(path) && rt_files() == 0);
 
 	/* after the last close the next opener is first again, on fresh state */
-	CHECK_OK(dxl_rt_open(uuid, &rt, &first));
+	CHECK_OK(dxl_rt_open(uuid, &rt, &first, NULL));
 	CHECK(first == 1);
 	CHECK(dxl_rt_seq(rt) == 0);
 	dxl_rt_close(rt);

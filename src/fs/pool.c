@@ -249,13 +249,9 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 		rc = dxl_sb_verify(fs->sb, fs->pm.size);
 		goto fail_msg;
 	}
-	rc = dxl_rt_open(fs->sb->uuid, &fs->rt, &first);
+	rc = dxl_rt_open(fs->sb->uuid, &fs->rt, &first, &dead);
 	if (rc)
 		goto fail_pm;
-	rc = dxl_rt_lock(fs->rt);
-	if (rc < 0)
-		goto fail_rt;
-	dead = rc == 1;
 	rc = dxl_sb_verify(fs->sb, fs->pm.size);
 	if (!(flags & (DXL_FS_RDONLY | DXL_FS_NORECOVER))) {
 		if (rc == -EUCLEAN)

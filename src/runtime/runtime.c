@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The runtime file shared by the processes of one pool.  See runtime.h.
  */
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rt_internal.h"
@@ -44,7 +46,7 @@ static int rt_init(struct rt_shared *sh)
 	return 0;
 }
 
-int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first)
+int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first, int *dead)
 {
 	const char *dir = getenv("DXL_RUNTIME_DIR");
 	struct dxl_rt *rt;
@@ -104,6 +106,15 @@ int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first)
 	}
 	if (rc == 0 && ofd_lock(rt->fd, F_RDLCK, 1, 1) < 0)
 		rc = dxl_err(errno, "runtime file %s: lock: %s", rt->path, strerror(errno));
+	/* The metadata lock before byte 0 goes: a first opener recovers and
+	 * reaps orphans before any later opener can touch the pool. */
+	if (rc == 0 && dead) {
+		int lrc = dxl_rt_lock(rt);
+		if (lrc < 0)
+			rc = lrc;
+		else
+			*dead = lrc;
+	}
 	ofd_lock(rt->fd, F_UNLCK, 0, 0);
 	if (rc) {
 		munmap(rt->sh, RT_SIZE);
@@ -143,7 +154,23 @@ void dxl_rt_forget(struct dxl_rt *rt)
 
 int dxl_rt_lock(struct dxl_rt *rt)
 {
-	int rc = pthread_mutex_lock(&rt->sh->meta_lock);
+	int rc = pthread_mutex_trylock(&rt->sh->meta_lock);
+
+	/* Contended: wait in slices.  A holder killed inside
+	 * pthread_mutex_unlock, after it released the word and before it
+	 * woke the waiters, leaves them asleep for ever (the kernel's
+	 * robust-list cleanup finds no owner to mourn), so look again now
+	 * and then rather than trust the wake. */
+	while (rc == EBUSY || rc == ETIMEDOUT) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		rc = pthread_mutex_timedlock(&rt->sh->meta_lock, &ts);
+	}
 	if (rc == 0)
 		return 0;
 	if (rc == EOWNERDEAD)

@@ -16,8 +16,10 @@
 struct dxl_rt;
 
 /* *first is set when no other process had the pool open (the caller then
- * runs recovery and reaps orphans). */
-int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first);
+ * runs recovery and reaps orphans).  With dead non-NULL it returns with
+ * the metadata lock held, taken before any later opener can get it, and
+ * *dead set when its previous holder died (see dxl_rt_lock). */
+int dxl_rt_open(const uint8_t uuid[16], struct dxl_rt **out, int *first, int *dead);
 void dxl_rt_close(struct dxl_rt *rt);
 /* In a child after fork(): unmap and close this process's copies only.
  * The file, its locks and every table entry belong to the parent. */
