@@ -71,7 +71,7 @@
 #define SEQ_LIMIT (SEQ_MASK - (1ull << 20)) /* stop the run well before the tag wraps */
 #define INF UINT64_MAX
 #define FORK_BOUND_S 10         /* a fork child that runs longer is hung */
-#define PHASE_BOUND_S 600
+#define PHASE_BOUND_S 180         /* a phase (and a worker) that runs longer is hung */
 
 /* How a store was made: the low nibble of the writer byte. */
 enum {
@@ -641,7 +641,7 @@ static int lease_count_cb(void *arg, const struct dxl_lease_info *in)
 
 /* A pin this process holds must be in the pool's pin table.  If none of
  * ours on this file is, something dropped it behind our back (a fork
- * child closing the inherited handle: known bug 2), and its units are no
+ * child closing the inherited handle: issue 7 item 2), and its units are no
  * longer in quarantine. */
 static void pin_check(struct hold *h)
 {
@@ -664,8 +664,8 @@ static void pin_check(struct hold *h)
 					") is gone from the pin table before dxl_unpin (%s)\n",
 				g_cfg.w, (int)getpid(), h->id, h->ino,
 				stolen ? "no fork child of this worker closed the inherited handle: another "
-					 "process's stale dxl_unpin? known bug 4" :
-					 "a fork child of this worker closed the inherited handle: known bug 2");
+					 "process's stale dxl_unpin? issue 7 item 4" :
+					 "a fork child of this worker closed the inherited handle: issue 7 item 2");
 	}
 }
 
@@ -1486,7 +1486,7 @@ static void op_fork(void)
 			waitpid(pid, &st, 0);
 			if (ST_ADD(fork_hang, 1) <= 2)
 				fprintf(stderr, "test_attrib: worker %d: fork child %d still running after %d s "
-						"(hung in dxl_pool_close of the inherited handle? known bug 2): killed\n",
+						"(hung in dxl_pool_close of the inherited handle? issue 7 item 2): killed\n",
 					g_cfg.w, (int)pid, FORK_BOUND_S);
 			return;
 		}
@@ -1863,9 +1863,9 @@ static void explain(int v, uint64_t w, uint32_t f, uint64_t foff)
 			       "), and a store aimed at object %u landed in a unit still shared with this file",
 			       g, back, g);
 		if (k == K_MMAP)
-			printf(": a plain mapping writing a shared unit — known bug (1)\n");
+			printf(": a plain mapping writing a shared unit — issue 7 item 1\n");
 		else
-			printf(": a pinned or direct-mapped unit shared by a reflink — known bug (3) (expected "
+			printf(": a pinned or direct-mapped unit shared by a reflink — issue 7 item 3 (expected "
 			       "with DXL_TEST_SHARE_PINNED=1)\n");
 		if (!known)
 			printf("    (the store's range is no longer in the seq log: the offsets were not "
@@ -1873,15 +1873,15 @@ static void explain(int v, uint64_t w, uint32_t f, uint64_t foff)
 	} else if (store && (v == V_AFTER || back)) {
 		printf("    why: reflinks linked object %u and this file, but no single reflink put the "
 		       "stored range at this offset: either a chain of reflinks shared the unit (then "
-		       "it is known bug (%d)) or a unit object %u had %s was freed and handed to this file "
+		       "it is issue 7 item %d) or a unit object %u had %s was freed and handed to this file "
 		       "while the store could still reach it (quarantine failure: expected with "
 		       "DXL_TEST_NO_QUARANTINE=1)\n",
 		       g, k == K_MMAP ? 1 : 3, g, k == K_MMAP || k == K_DIRECT ? "mapped" : "pinned");
 	} else if (store) {
 		printf("    why: no reflink ever linked the two objects: a unit object %u had %s was freed "
 		       "and handed to this file while the store could still reach it — quarantine failure "
-		       "(expected with DXL_TEST_NO_QUARANTINE=1; otherwise the pin was lost: known bugs (2) "
-		       "fork child's close, (4) stale unpin)\n",
+		       "(expected with DXL_TEST_NO_QUARANTINE=1; otherwise the pin was lost: issue 7 items 2 "
+		       "(a fork child's close) and 4 (a stale unpin))\n",
 		       g, k == K_MMAP || k == K_DIRECT ? "mapped" : "pinned");
 	} else if (v == V_AFTER) {
 		printf("    why: object %u's data reached this file by reflink only up to seq %" PRIu64
@@ -1908,7 +1908,7 @@ static void explain_seq(uint64_t s)
 		printf(", pinned or mapped at seq %u", r->aux);
 	if (wk < MAXW && g_sh->ws[wk].fork_close_seq && g_sh->ws[wk].fork_close_seq > r->aux &&
 	    r->what != K_PWRITE)
-		printf("; w%u's fork child closed the inherited handle at seq %" PRIu64 " (known bug 2?)",
+		printf("; w%u's fork child closed the inherited handle at seq %" PRIu64 " (issue 7 item 2?)",
 		       wk, g_sh->ws[wk].fork_close_seq);
 	printf("\n");
 }
@@ -2299,14 +2299,14 @@ static void phase_failures(int phase, const struct wstat *a, const struct wstat 
 	if (b->pins_vanished > a->pins_vanished) {
 		printf("FAILED: phase %d: %" PRIu64 " pins were gone from the pin table before their "
 		       "dxl_unpin: %" PRIu64 " in workers whose fork child had closed the inherited handle "
-		       "(known bug 2), %" PRIu64 " in workers with no such child (another process's stale "
-		       "unpin: known bug 4)\n", phase, b->pins_vanished - a->pins_vanished,
+		       "(issue 7 item 2), %" PRIu64 " in workers with no such child (another process's stale "
+		       "unpin: issue 7 item 4)\n", phase, b->pins_vanished - a->pins_vanished,
 		       (b->pins_vanished - a->pins_vanished) - (b->pins_stolen - a->pins_stolen),
 		       b->pins_stolen - a->pins_stolen);
 		(*fail)++;
 	}
 	if (b->fork_hang > a->fork_hang || b->fork_fail > a->fork_fail) {
-		printf("FAILED: phase %d: %" PRIu64 " fork children hung, %" PRIu64 " failed (known bug 2?)\n",
+		printf("FAILED: phase %d: %" PRIu64 " fork children hung, %" PRIu64 " failed (issue 7 item 2?)\n",
 		       phase, b->fork_hang - a->fork_hang, b->fork_fail - a->fork_fail);
 		(*fail)++;
 	}
@@ -2478,9 +2478,9 @@ int main(int argc, char **argv)
 			       "files: the application's fault, not counted\n", total.strays);
 		if (s.coop_revoked || s.lost_breaks)
 			printf("  note: %" PRIu64 " cooperating holders in workers with an event thread were "
-			       "revoked, %" PRIu64 " of them without their BREAK dispatched (known bug 5: break "
+			       "revoked, %" PRIu64 " of them without their BREAK dispatched (issue 7 item 5: break "
 			       "events lost when many leases of one process break at once; or the event thread "
-			       "is gone, bug 2; or a slow machine: no timing is asserted)\n",
+			       "is gone, item 2; or a slow machine: no timing is asserted)\n",
 			       s.coop_revoked, s.lost_breaks);
 	}
 	if (total.runs) {
