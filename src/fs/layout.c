@@ -9,7 +9,8 @@ int dxl_fs_break(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint64_t end, 
 {
 	struct dxl_break_req req = {
 		.ino = ino, .start = start, .end = end, .nonblock = nonblock,
-		.self_dispatches = fs->self_dispatches, .exclude = exclude,
+		.self_dispatches = __atomic_load_n(&fs->self_dispatches, __ATOMIC_RELAXED),
+		.exclude = exclude,
 	};
 
 	struct dxl_break b = { 0 };

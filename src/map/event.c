@@ -276,7 +276,7 @@ int dxl_event_thread_start(dxl_pool *pool)
 		return dxl_err(rc, "event thread: %s", strerror(rc));
 	}
 	ms->thread_on = 1;
-	pool->fs.self_dispatches = 1;
+	__atomic_store_n(&pool->fs.self_dispatches, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&ms->mu);
 	return 0;
 }
@@ -297,7 +297,7 @@ int dxl_event_thread_stop(dxl_pool *pool)
 		return 0;
 	}
 	ms->thread_on = 0;
-	pool->fs.self_dispatches = 0;
+	__atomic_store_n(&pool->fs.self_dispatches, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&ms->mu);
 	if (write(ms->stop_fd[1], &c, 1) < 0)
 		return dxl_err(errno, "event thread: %s", strerror(errno));
