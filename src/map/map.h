@@ -120,6 +120,10 @@ void dxl_lease_handle_free(dxl_lease *l);
 void dxl_map_layout_changed(struct dxl_fs *fs, uint64_t ino);
 void dxl_map_follow(struct dxl_fs *fs, uint64_t ino);
 void dxl_map_revoked(dxl_mapping *m);
+/* A DIRECT mapping whose lease was revoked, or whose deadline passed with
+ * nobody left to revoke it, becomes inaccessible (lock held); returns the
+ * deadline still to wait for (INT64_MAX: none). */
+int64_t dxl_map_enforce(struct dxl_fs *fs, dxl_mapping *m);
 /* Free a mapping's memory and address range without touching the table
  * or the lists (an inherited pool's close: the child's only thread). */
 void dxl_map_forget(dxl_mapping *m);

@@ -149,6 +149,20 @@ void dxl_map_follow(struct dxl_fs *fs, uint64_t ino)
 			remap(m);
 }
 
+int64_t dxl_map_enforce(struct dxl_fs *fs, dxl_mapping *m)
+{
+	const struct rt_lease *rl = dxl_lt_find(fs->rt, m->lease->id);
+
+	if (m->revoked)
+		return INT64_MAX;
+	/* revoked, or past its deadline with nobody left to revoke it */
+	if (!rl || rl->state == RT_LEASE_REVOKED || dxl_lt_expire(fs->rt, m->lease->id)) {
+		dxl_map_revoked(m);
+		return INT64_MAX;
+	}
+	return rl->state == RT_LEASE_BREAKING ? rl->deadline_ns : INT64_MAX;
+}
+
 void dxl_map_revoked(dxl_mapping *m)
 {
 	if (m->revoked)
@@ -164,13 +178,9 @@ void dxl_map_layout_changed(struct dxl_fs *fs, uint64_t ino)
 
 	if (!ms)
 		return;
-	for (m = ms->maps; m; m = m->next) {
-		if (m->ino != ino || !(m->flags & DXL_MAP_DIRECT))
-			continue;
-		struct rt_lease *rl = dxl_lt_find(fs->rt, m->lease->id);
-		if (!rl || rl->state == RT_LEASE_REVOKED)
-			dxl_map_revoked(m);
-	}
+	for (m = ms->maps; m; m = m->next)
+		if (m->ino == ino && (m->flags & DXL_MAP_DIRECT))
+			dxl_map_enforce(fs, m);
 	dxl_map_follow(fs, ino);
 }
 

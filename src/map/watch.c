@@ -31,10 +31,7 @@ static int64_t watch_pass(struct dxl_fs *fs, struct dxl_mapst *ms)
 		if (m->revoked)
 			continue;
 		if (m->flags & DXL_MAP_DIRECT) {
-			if (!rl || rl->state == RT_LEASE_REVOKED || dxl_lt_expire(fs->rt, m->lease->id))
-				dxl_map_revoked(m);
-			else if (rl->state == RT_LEASE_BREAKING)
-				next = DXL_MIN(next, rl->deadline_ns);
+			next = DXL_MIN(next, dxl_map_enforce(fs, m));
 		} else if (rl && rl->changes != m->seen_changes) {
 			m->seen_changes = rl->changes;
 			for (i = 0; i < nf && follow[i] != m->ino; i++)
