@@ -3,7 +3,7 @@
 # Safe to run again: it only calls apt-get when something is absent.
 set -euo pipefail
 
-pkgs=(build-essential cmake ninja-build clang pkg-config libclang-rt-14-dev libfuse3-dev fuse3)
+pkgs=(build-essential cmake ninja-build clang pkg-config libclang-rt-14-dev libfuse3-dev fuse3 libfabric-dev libsodium-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

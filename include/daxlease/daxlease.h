@@ -273,6 +273,13 @@ int dxl_event_dispatch(dxl_pool *pool);
  * then dispatch. */
 int dxl_event_wait(dxl_pool *pool, int timeout_ms);
 void dxl_event_set_default(dxl_pool *pool, dxl_lease_cb cb, void *arg);
+/* on != 0: this process dispatches its events promptly from a loop of its
+ * own (a server), so a change it makes itself through an O_NONBLOCK file
+ * breaks its own leases like anyone's (-EWOULDBLOCK, then dispatch and try
+ * again) instead of revoking them at once, as it does by default when no
+ * thread of the process would ever release them.  The event thread below
+ * implies it. */
+int dxl_event_self_dispatch(dxl_pool *pool, int on);
 /* A library thread that dispatches by itself (stopped at pool close). */
 int dxl_event_thread_start(dxl_pool *pool);
 int dxl_event_thread_stop(dxl_pool *pool);
@@ -308,6 +315,11 @@ size_t dxl_mapping_len(const dxl_mapping *m);
 dxl_lease *dxl_mapping_lease(const dxl_mapping *m); /* DXL_MAP_DIRECT: its lease */
 int dxl_munmap(dxl_mapping *m);
 
+/* Say on whose behalf a lease is held (a server's remote client, say):
+ * shown by dxl_lease_list and `daxlease leases` beside the holder's pid.
+ * Longer text is cut to 47 bytes. */
+int dxl_lease_set_holder(dxl_lease *lease, const char *holder);
+
 /* Every lease and pin of the pool, like /proc/locks. */
 struct dxl_lease_info {
 	uint64_t id;         /* lease id; 0 for a transient pin */
@@ -320,6 +332,7 @@ struct dxl_lease_info {
 	uint32_t pins;       /* long-term pins held under a lease */
 	uint32_t quarantined;/* pin: units freed while pinned */
 	char path[64];       /* as opened by the holder (may be stale) */
+	char holder[48];     /* lease: on whose behalf, e.g. a server's remote client ("" if none) */
 };
 #define DXL_INFO_LEASE 1
 #define DXL_INFO_LEASE_REFUSE 2

@@ -8,7 +8,8 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_mkfs, &cli_cmd_fsck, &cli_cmd_info, &cli_cmd_tune, &cli_cmd_ls,
 	&cli_cmd_stat, &cli_cmd_mkdir, &cli_cmd_rm, &cli_cmd_mv, &cli_cmd_put,
 	&cli_cmd_get, &cli_cmd_cat, &cli_cmd_truncate, &cli_cmd_cp, &cli_cmd_io,
-	&cli_cmd_bench, &cli_cmd_mount, &cli_cmd_leases,
+	&cli_cmd_bench, &cli_cmd_mount, &cli_cmd_leases, &cli_cmd_keygen, &cli_cmd_serve,
+	&cli_cmd_remote,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -42,7 +42,8 @@ struct dxl_fs {
 	struct dxl_openino *open_tab;
 	uint32_t open_n, open_cap;
 	/* set by the map layer: its event thread can release our own leases */
-	int self_dispatches;       /* atomic: read by breakers under the pool lock only */
+	int self_dispatches;       /* atomic count (event thread, application loop): read by breakers */
+	int self_dispatch_app;     /* dxl_event_self_dispatch() said on */
 	/* called after this process changed a file's layout, so its own plain
 	 * mappings follow at once (other processes are told by event) */
 	void (*layout_changed)(struct dxl_fs *fs, uint64_t ino);

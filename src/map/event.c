@@ -276,8 +276,26 @@ int dxl_event_thread_start(dxl_pool *pool)
 		return dxl_err(rc, "event thread: %s", strerror(rc));
 	}
 	ms->thread_on = 1;
-	__atomic_store_n(&pool->fs.self_dispatches, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&pool->fs.self_dispatches, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&ms->mu);
+	return 0;
+}
+
+int dxl_event_self_dispatch(dxl_pool *pool, int on)
+{
+	int rc;
+
+	dxl_err_clear();
+	if (!pool)
+		return dxl_err(EINVAL, "event self dispatch: no pool");
+	if ((rc = dxl_map_usable(pool)))
+		return rc;
+	/* a count: the event thread adds itself too */
+	on = !!on;
+	if (on != pool->fs.self_dispatch_app) {
+		pool->fs.self_dispatch_app = on;
+		__atomic_add_fetch(&pool->fs.self_dispatches, on ? 1 : -1, __ATOMIC_RELAXED);
+	}
 	return 0;
 }
 
@@ -297,7 +315,7 @@ int dxl_event_thread_stop(dxl_pool *pool)
 		return 0;
 	}
 	ms->thread_on = 0;
-	__atomic_store_n(&pool->fs.self_dispatches, 0, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&pool->fs.self_dispatches, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&ms->mu);
 	if (write(ms->stop_fd[1], &c, 1) < 0)
 		return dxl_err(errno, "event thread: %s", strerror(errno));

@@ -4,6 +4,7 @@
  * listing.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -191,6 +192,28 @@ int dxl_lease_state(dxl_lease *l)
 	return rc;
 }
 
+int dxl_lease_set_holder(dxl_lease *l, const char *holder)
+{
+	struct dxl_fs *fs;
+	struct rt_lease *rl;
+	int rc;
+
+	dxl_err_clear();
+	if ((rc = lease_ok(l)))
+		return rc;
+	fs = &l->pool->fs;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	rl = dxl_lt_find(fs->rt, l->id);
+	if (rl)
+		snprintf(rl->holder, sizeof(rl->holder), "%s", holder ? holder : "");
+	else
+		rc = dxl_err(ESTALE, "lease %llu is no longer in the table", (unsigned long long)l->id);
+	dxl_fs_unlock(fs);
+	return rc;
+}
+
 uint64_t dxl_lease_id(const dxl_lease *l)
 {
 	return l && l->magic == DXL_HANDLE_LIVE ? l->id : 0;
@@ -250,6 +273,8 @@ int dxl_lease_list(dxl_pool *pool, dxl_lease_info_fn fn, void *arg)
 		o->pins = l->npins;
 		memcpy(o->path, l->path, sizeof(o->path));
 		o->path[sizeof(o->path) - 1] = '\0';
+		memcpy(o->holder, l->holder, sizeof(o->holder));
+		o->holder[sizeof(o->holder) - 1] = '\0';
 		n++;
 	}
 	for (i = 0; i < sh->pins_hi; i++) {

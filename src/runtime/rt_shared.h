@@ -17,6 +17,7 @@
 #define RT_PIN_SHIFT 14
 #define RT_MAX_PINS (1 << RT_PIN_SHIFT)
 #define RT_PATH_LEN 64
+#define RT_HOLDER_LEN 48
 #define RT_OPEN_SHIFT 13
 #define RT_MAX_OPEN (1 << RT_OPEN_SHIFT) /* files open in the pool's processes at once */
 
@@ -53,6 +54,7 @@ struct rt_lease {
 	int32_t breaker_pid;
 	uint32_t changes;         /* RT_LF_COHERENT: layout changes made by others */
 	char path[RT_PATH_LEN];
+	char holder[RT_HOLDER_LEN]; /* on whose behalf (a server's remote client), or "" */
 };
 #define RT_LF_REFUSE 0x1
 #define RT_LF_COHERENT 0x2        /* a plain mapping's lease: told after the change, not before */
