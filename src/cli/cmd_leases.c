@@ -75,9 +75,13 @@ static int print_text(const struct dxl_lease_info *in)
 	else
 		snprintf(left, sizeof(left), "-");
 	copy_path(path, in);
-	printf("%-6s %-12s %-8s %7d %8llu %-24s %4u %5u %8s %s\n", id, kind_name(in->kind),
+	printf("%-6s %-12s %-8s %7d %8llu %-24s %4u %5u %8s %s", id, kind_name(in->kind),
 	       state ? state : "-", in->pid, (unsigned long long)in->ino, range, in->pins,
 	       in->quarantined, left, path[0] ? path : "?");
+	/* a server's lease on a remote client's behalf names the client */
+	if (in->holder[0])
+		printf("  (for %.*s)", (int)sizeof(in->holder), in->holder);
+	putchar('\n');
 	return 0;
 }
 
@@ -100,6 +104,14 @@ static int print_json(const struct dxl_lease_info *in)
 		printf("null");
 	else
 		printf("%llu", (unsigned long long)in->end);
+	printf(",\"holder\":");
+	if (in->holder[0]) {
+		char holder[sizeof(in->holder) + 1];
+		snprintf(holder, sizeof(holder), "%.*s", (int)sizeof(in->holder), in->holder);
+		json_string(holder);
+	} else {
+		printf("null");
+	}
 	printf(",\"pins\":%u,\"quarantined\":%u,\"ms_left\":", in->pins, in->quarantined);
 	if (in->ms_left >= 0)
 		printf("%lld", (long long)in->ms_left);

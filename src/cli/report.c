@@ -49,7 +49,11 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	static const struct option none[] = {{0, 0, 0, 0}};
 	char spec[64];
 	/* A leading ':' makes getopt tell a missing argument from an unknown option. */
-	snprintf(spec, sizeof(spec), ":%s", shortopts);
+	/* a leading '+' (stop at the first word) must stay first */
+	if (shortopts[0] == '+')
+		snprintf(spec, sizeof(spec), "+:%s", shortopts + 1);
+	else
+		snprintf(spec, sizeof(spec), ":%s", shortopts);
 	int c = getopt_long(argc, argv, spec, longopts ? longopts : none, NULL);
 	if (c != '?' && c != ':')
 		return c;

@@ -80,7 +80,7 @@ wait_listed "^[0-9]+ +LEASE +ACTIVE +$HP +[0-9]+ +0-16384 +1 +0 +- /f$"
 matches "$HEADER"
 matches "^[0-9]+ +LEASE +ACTIVE +$HP +[0-9]+ +0-EOF +1 +0 +- /f$"
 ok leases --json "$POOL"
-matches "^\\{\"id\":[0-9]+,\"kind\":\"LEASE\",\"state\":\"ACTIVE\",\"pid\":$HP,\"ino\":[0-9]+,\"path\":\"/f\",\"range_unit\":\"bytes\",\"start\":0,\"end\":null,\"pins\":1,\"quarantined\":0,\"ms_left\":null\\}$"
+matches "^\\{\"id\":[0-9]+,\"kind\":\"LEASE\",\"state\":\"ACTIVE\",\"pid\":$HP,\"ino\":[0-9]+,\"path\":\"/f\",\"range_unit\":\"bytes\",\"start\":0,\"end\":null,\"holder\":null,\"pins\":1,\"quarantined\":0,\"ms_left\":null\\}$"
 matches "\"kind\":\"PIN-LONGTERM\".*\"range_unit\":\"units\""
 start=$SECONDS
 ok io "$POOL" /f -c "truncate 4k" -c stat
