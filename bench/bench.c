@@ -1327,8 +1327,9 @@ static void usage(FILE *out)
 		"                   --quick never pre-touches)\n"
 		"  --only LIST      figures or groups: pwrite_4k pread_4k pwrite_1m pread_1m\n"
 		"                   create_4k_unlink mkfs_1t open_1t pin_unpin\n"
-		"                   lease_break_rtt truncate_vs_pins break_fanout; groups 4k\n"
-		"                   1m cwu scale lease\n"
+		"                   lease_break_rtt truncate_vs_pins break_fanout rdma_bw_lat\n"
+		"                   rdma_recall_rtt rdma_meta_ops; groups 4k 1m cwu scale\n"
+		"                   lease rdma\n"
 		"  --scale-dir DIR  where the sparse scale pool goes (default /var/tmp, then\n"
 		"                   /dev/shm)\n"
 		"  --scale-size B   size of the scale pool (default 1t)\n\n"
@@ -1431,7 +1432,8 @@ int dxl_bench_main(int argc, char **argv)
 		static const char *const names[] = {
 			"pwrite_4k", "pread_4k", "pwrite_1m", "pread_1m", "create_4k_unlink",
 			"mkfs_1t", "open_1t", "pin_unpin", "lease_break_rtt", "truncate_vs_pins", "break_fanout",
-			"4k", "1m", "cwu", "scale", "lease"};
+			"rdma_bw_lat", "rdma_recall_rtt", "rdma_meta_ops",
+			"4k", "1m", "cwu", "scale", "lease", "rdma"};
 		const char *p = b->o.only;
 		while (*p) {
 			size_t n = strcspn(p, ","), k;
@@ -1471,7 +1473,8 @@ int dxl_bench_main(int argc, char **argv)
 
 	bool any_pool_fig = selected(b, "pwrite_4k", "4k") || selected(b, "pread_4k", "4k") ||
 			    selected(b, "pwrite_1m", "1m") || selected(b, "pread_1m", "1m") ||
-			    selected(b, "create_4k_unlink", "cwu") || lease_figs_selected(b);
+			    selected(b, "create_4k_unlink", "cwu") || lease_figs_selected(b) ||
+			    rdma_figs_selected(b);
 	if (any_pool_fig) {
 		if (!b->o.size_set)
 			b->o.size = lease_figs_pool_size(b, b->o.size);
@@ -1482,7 +1485,9 @@ int dxl_bench_main(int argc, char **argv)
 				{"pwrite_4k", "4k"}, {"pread_4k", "4k"}, {"pwrite_1m", "1m"},
 				{"pread_1m", "1m"}, {"create_4k_unlink", "cwu"},
 				{"pin_unpin", "lease"}, {"lease_break_rtt", "lease"},
-				{"truncate_vs_pins", "lease"}, {"break_fanout", "lease"}};
+				{"truncate_vs_pins", "lease"}, {"break_fanout", "lease"},
+				{"rdma_bw_lat", "rdma"}, {"rdma_recall_rtt", "rdma"},
+				{"rdma_meta_ops", "rdma"}};
 			char e[600];
 			snprintf(e, sizeof(e), "pool set-up failed: %s", b->err);
 			for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
@@ -1504,6 +1509,7 @@ int dxl_bench_main(int argc, char **argv)
 			fig_lease_break(b);
 			fig_truncate_pins(b);
 			fig_break_fanout(b);
+			fig_rdma(b);
 		}
 		pool_teardown(b);
 	}

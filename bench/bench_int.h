@@ -132,5 +132,9 @@ void fig_break_fanout(struct bench *b);
 /* Is any of them selected?  Do they want a bigger pool than `size`? */
 bool lease_figs_selected(const struct bench *b);
 uint64_t lease_figs_pool_size(const struct bench *b, uint64_t size);
+/* bench_rdma.c: rdma_bw_lat, rdma_recall_rtt, rdma_meta_ops (group "rdma");
+ * lines saying so when the build has no RDMA layer. */
+void fig_rdma(struct bench *b);
+bool rdma_figs_selected(const struct bench *b);
 
 #endif

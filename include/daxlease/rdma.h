@@ -149,6 +149,7 @@ enum dxl_layout_state {
 	DXL_LAYOUT_ACTIVE = 1,
 	DXL_LAYOUT_RECALLED = 2, /* return it before the deadline */
 	DXL_LAYOUT_REVOKED = 3,  /* the server closed it: I/O through it fails */
+	DXL_LAYOUT_RETURNED = 4, /* the library gave it back on a recall (no callback) */
 };
 int dxl_layout_state(dxl_layout *l);
 /* CLOCK_MONOTONIC deadline of a recalled layout (0 otherwise). */
@@ -166,7 +167,9 @@ int dxl_remote_commit(dxl_rfile *f, uint64_t off, uint64_t len);
 
 /* Called for each recall: a server's request to return l before its
  * deadline.  Without a callback the library returns a recalled layout
- * itself at the next call into the connection. */
+ * itself at the next call into the connection; the handle then stays, in
+ * state DXL_LAYOUT_RETURNED (I/O through it fails), until
+ * dxl_remote_layout_return() frees it. */
 typedef void (*dxl_recall_fn)(dxl_layout *l, void *arg);
 void dxl_remote_set_recall(dxl_remote *r, dxl_recall_fn fn, void *arg);
 /* Wait up to timeout_ms (-1 forever) for a message from the server

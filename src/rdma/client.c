@@ -111,12 +111,41 @@ out:
 	free(m);
 }
 
+/* One completion (err: 0 or the provider's error). */
+static void on_completion(dxl_remote *r, void *ctx, size_t len, int err)
+{
+	uint32_t kind;
+	struct cli_buf *b = ctx;
+
+	if (!ctx)
+		return; /* an operation posted without a context (a tool's) */
+	memcpy(&kind, ctx, sizeof(kind));
+	if (kind == CTX_RMA) {
+		struct cli_rma_ctx *rc = ctx;
+		rc->done = 1;
+		rc->err = err;
+		return;
+	}
+	if (kind != CTX_RX && kind != CTX_TX)
+		return;
+	b->busy = 0;
+	if (kind == CTX_TX) {
+		if (err)
+			gone(r, err == FI_ECONNREFUSED ? ECONNREFUSED : ENOTCONN,
+			     "a message to it failed: it is gone (stopped or unreachable)");
+		return;
+	}
+	if (!err)
+		on_message(r, b, len);
+	if (!r->dead)
+		post_rx(r, b);
+}
+
 int cli_progress(dxl_remote *r, int timeout_ms)
 {
 	struct fi_cq_msg_entry e[16];
 	struct fi_cq_err_entry ee;
 	ssize_t n, i;
-	int got = 0;
 
 	if (timeout_ms) {
 		struct fid *cq = &r->fab.cq->fid;
@@ -127,41 +156,12 @@ int cli_progress(dxl_remote *r, int timeout_ms)
 		memset(&ee, 0, sizeof(ee));
 		if (fi_cq_readerr(r->fab.cq, &ee, 0) != 1)
 			return 0;
-		if (ee.flags & FI_RMA) {
-			int *st = ee.op_context;
-			st[0] = 1;
-			st[1] = ee.err ? ee.err : EIO;
-			return 1;
-		}
-		{
-			struct cli_buf *b = ee.op_context;
-			if (b)
-				b->busy = 0;
-			if (b && b->tx)
-				gone(r, ee.err == FI_ECONNREFUSED ? ECONNREFUSED : ENOTCONN,
-				     "a message to it failed: it is gone (stopped or unreachable)");
-			else if (b && !r->dead)
-				post_rx(r, b);
-		}
+		on_completion(r, ee.op_context, 0, ee.err ? ee.err : EIO);
 		return 1;
 	}
-	for (i = 0; i < n; i++) {
-		if (e[i].flags & FI_RMA) {
-			int *st = e[i].op_context;
-			st[0] = 1;
-			st[1] = 0;
-		} else {
-			struct cli_buf *b = e[i].op_context;
-			b->busy = 0;
-			if (!b->tx) {
-				on_message(r, b, e[i].len);
-				if (!r->dead)
-					post_rx(r, b);
-			}
-		}
-		got++;
-	}
-	return got;
+	for (i = 0; i < n; i++)
+		on_completion(r, e[i].op_context, e[i].len, 0);
+	return n > 0 ? (int)n : 0;
 }
 
 static struct cli_buf *tx_buf(dxl_remote *r)
@@ -204,6 +204,8 @@ static int send_msg(dxl_remote *r, fi_addr_t to, struct dxl_mb *mb, uint64_t *se
 			break;
 		cli_progress(r, 0);
 	}
+	if (rc == -FI_EAGAIN)
+		return gone(r, ETIMEDOUT, "it takes no messages: gone (stopped, or unreachable?)");
 	if (rc)
 		return gone(r, dxl_fi_errno((int)rc), fi_strerror((int)-rc));
 	b->busy = 1;
@@ -305,7 +307,7 @@ ssize_t cli_rma(dxl_remote *r, int write, void *buf, size_t len, uint64_t raddr,
 	struct fi_msg_rma msg;
 	struct fid_mr *mr = NULL;
 	void *desc = NULL;
-	int st[2] = {0, 0}; /* done, error */
+	struct cli_rma_ctx st = {.kind = CTX_RMA};
 	int64_t until;
 	ssize_t rc;
 
@@ -325,7 +327,7 @@ ssize_t cli_rma(dxl_remote *r, int write, void *buf, size_t len, uint64_t raddr,
 	msg.addr = r->peer;
 	msg.rma_iov = &riov;
 	msg.rma_iov_count = 1;
-	msg.context = st;
+	msg.context = &st;
 	until = cli_now_ns() + (int64_t)r->timeout_ms * 1000000LL;
 	for (;;) {
 		/* delivery complete: the data has landed when it completes */
@@ -336,15 +338,17 @@ ssize_t cli_rma(dxl_remote *r, int write, void *buf, size_t len, uint64_t raddr,
 		cli_progress(r, 0);
 	}
 	if (rc == 0) {
-		while (!st[0] && !r->dead && cli_now_ns() <= until)
+		while (!st.done && !r->dead && cli_now_ns() <= until)
 			if (cli_progress(r, 0) == 0)
 				cli_progress(r, 1);
-		if (!st[0])
+		if (!st.done)
 			rc = r->dead ? -r->dead : gone(r, ETIMEDOUT, "a one-sided operation did not complete");
-		else if (st[1])
-			rc = dxl_err(st[1] == FI_ECANCELED || st[1] == FI_EACCES || st[1] == FI_EINVAL ? EKEYREJECTED : EIO,
+		else if (st.err)
+			rc = dxl_err(st.err == FI_ECANCELED || st.err == FI_EACCES || st.err == FI_EINVAL ? EKEYREJECTED : EIO,
 				     "remote %s of %zu bytes refused by the server's NIC: %s (revoked or wrong key, or outside the range)",
-				     write ? "write" : "read", len, fi_strerror(st[1]));
+				     write ? "write" : "read", len, fi_strerror(st.err));
+	} else if (rc == -FI_EAGAIN) {
+		rc = gone(r, ETIMEDOUT, "it takes no one-sided operations: gone (stopped, or unreachable?)");
 	} else {
 		rc = dxl_err(dxl_fi_errno((int)rc), "remote %s: %s", write ? "write" : "read",
 			     fi_strerror((int)-rc));
@@ -472,6 +476,7 @@ int dxl_remote_connect(const char *host_port, const struct dxl_remote_opts *o, d
 	}
 	for (i = 0; rc == 0 && i < CLI_RX + CLI_TX; i++) {
 		r->bufs[i].tx = i >= CLI_RX;
+		r->bufs[i].kind = r->bufs[i].tx ? CTX_TX : CTX_RX;
 		if (!r->bufs[i].tx)
 			rc = post_rx(r, &r->bufs[i]);
 	}

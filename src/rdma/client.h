@@ -10,7 +10,17 @@
 #define CLI_TX 4
 #define CLI_STASH 4  /* answers kept for an outer call while a nested one waits */
 
+/* Every operation's context starts with its kind: a completion says which
+ * (error entries may not carry FI_RMA in their flags). */
+enum { CTX_RX = 0x52780001, CTX_TX, CTX_RMA };
+
+struct cli_rma_ctx {
+	uint32_t kind;          /* CTX_RMA */
+	int done, err;
+};
+
 struct cli_buf {
+	uint32_t kind;          /* CTX_RX or CTX_TX */
 	int tx, busy;
 	uint8_t data[DXL_MSG_SIZE];
 };

@@ -347,7 +347,8 @@ int dxl_remote_layout_return(dxl_layout *l)
 	id = l->id;
 	op = l->state == DXL_LAYOUT_REVOKED ? DXL_OP_REVOKE_ACK : DXL_OP_LAYOUTRETURN;
 	forget_layout(l);
-	if (r->dead)
+	/* id 0: already given back (auto-return, or a revocation acknowledged) */
+	if (r->dead || id == 0)
 		return 0;
 	rc = fileop_simple(r, op, id, 0, 0, 0, 0);
 	/* already gone at the server (revoked and fenced): nothing to give back */
@@ -405,8 +406,9 @@ static ssize_t layout_io(dxl_layout *l, int write, void *buf, size_t len, uint64
 		return dxl_err(EACCES, "remote write through a read-only layout");
 	cli_progress(l->r, 0);
 	if (l->state == DXL_LAYOUT_REVOKED)
-		return dxl_err(EKEYREVOKED, "layout %llu was revoked by the server (not returned in time)",
-			       (unsigned long long)l->id);
+		return dxl_err(EKEYREVOKED, "the layout was revoked by the server (not returned in time)");
+	if (l->state == DXL_LAYOUT_RETURNED)
+		return dxl_err(EKEYREVOKED, "the layout was returned on a recall: get a new one");
 	if (len == 0)
 		return 0;
 	rc = cli_rma(l->r, write, buf, len, l->raddr + (off - l->off), l->key);
@@ -475,10 +477,15 @@ void cli_do_todo(dxl_remote *r)
 			l->id = 0;
 			continue;
 		}
-		if (r->recall_fn)
+		if (r->recall_fn) {
 			r->recall_fn(l, r->recall_arg);
-		else
-			dxl_remote_layout_return(l);
+		} else if (!r->dead) {
+			/* give it back; the handle stays the application's */
+			fileop_simple(r, DXL_OP_LAYOUTRETURN, l->id, 0, 0, 0, 0);
+			l->state = DXL_LAYOUT_RETURNED;
+			l->id = 0;
+			l->key = 0;
+		}
 		/* the list may have changed under the callback */
 		next = r->layouts;
 		while (next && !next->todo)

@@ -585,10 +585,13 @@ int dxl_server_start(dxl_pool *pool, const char *listen, const struct dxl_server
 	if (rc == 0)
 		rc = dxl_event_self_dispatch(pool, 1);
 	if (rc) {
-		rc = dxl_err_keep(-rc);
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s", dxl_errmsg());
+		s->self_dispatch_on = rc == 0;
 		dxl_server_close(s);
-		return rc;
+		return dxl_err(-rc, "%s", msg); /* close cleared it */
 	}
+	s->self_dispatch_on = 1;
 	*out = s;
 	return 0;
 }
@@ -619,7 +622,12 @@ int dxl_server_run(dxl_server *s)
 	fds[1] = s->stop_pipe[0];
 	srv_log(s, "serving on %s (provider %s)", s->listen, s->fab.prov);
 	while (!s->stop) {
+		struct srv_client *c;
 		progress(s);
+		/* a return that came may let a parked change go now, not at the tick */
+		for (c = s->clients; c; c = c->next)
+			if (c->parked)
+				retry_parked(c);
 		rc = dxl_event_dispatch(s->pool);
 		if (rc < 0 && rc != -EAGAIN)
 			srv_log(s, "event dispatch: %s", dxl_errmsg());
@@ -649,7 +657,7 @@ int dxl_server_close(dxl_server *s)
 		fi_close(&s->front->fid);
 	bufs_fini(&s->front_bufs);
 	dxl_fab_close(&s->fab);
-	if (s->pool)
+	if (s->pool && s->self_dispatch_on)
 		dxl_event_self_dispatch(s->pool, 0);
 	if (s->stop_pipe[0] >= 0)
 		close(s->stop_pipe[0]);

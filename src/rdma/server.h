@@ -106,6 +106,7 @@ struct dxl_server {
 	int *wait_fds;
 	uint64_t next_client, next_layout;
 	volatile sig_atomic_t stop;
+	int self_dispatch_on;
 	int stop_pipe[2];
 	void (*log)(void *arg, const char *line);
 	void *log_arg;
