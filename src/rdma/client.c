@@ -480,8 +480,30 @@ int dxl_remote_connect(const char *host_port, const struct dxl_remote_opts *o, d
 		if (!r->bufs[i].tx)
 			rc = post_rx(r, &r->bufs[i]);
 	}
-	if (rc == 0)
-		rc = handshake(r, key);
+	/* A lost CHALLENGE or AUTH answer (seen under load with rxm's connection
+	 * setup) costs a retry, not the connection: a fresh HELLO makes a fresh
+	 * session, and the server drops the half-made one after 5 s. */
+	if (rc == 0) {
+		uint32_t total = r->timeout_ms, step = total / 2 ? total / 2 : 1, spent = 0;
+		for (;;) {
+			r->timeout_ms = step;
+			rc = handshake(r, key);
+			spent += step;
+			if (rc != -ETIMEDOUT || spent >= total)
+				break;
+			r->dead = 0;
+			r->sess.on = 0;
+			if (r->peer != FI_ADDR_NOTAVAIL) {
+				fi_av_remove(r->fab.av, &r->peer, 1, 0);
+				r->peer = FI_ADDR_NOTAVAIL;
+			}
+			for (i = 0; i < CLI_STASH; i++) {
+				free(r->stash[i].data);
+				r->stash[i].data = NULL;
+			}
+		}
+		r->timeout_ms = total;
+	}
 	sodium_memzero(key, sizeof(key));
 	if (rc) {
 		rc = dxl_err_keep(-rc);

@@ -22,7 +22,7 @@ struct cli_rma_ctx {
 struct cli_buf {
 	uint32_t kind;          /* CTX_RX or CTX_TX */
 	int tx, busy;
-	uint8_t data[DXL_MSG_SIZE];
+	_Alignas(16) uint8_t data[DXL_MSG_SIZE]; /* headers are read in place */
 };
 
 struct cli_stash {

@@ -29,7 +29,7 @@ struct srv_buf {
 	struct srv_bufs *set;
 	int tx;
 	int busy;
-	uint8_t data[DXL_MSG_SIZE];
+	_Alignas(16) uint8_t data[DXL_MSG_SIZE]; /* headers are read in place */
 };
 
 /* Receive and send buffers of one endpoint, registered once if the
