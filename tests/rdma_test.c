@@ -277,7 +277,8 @@ static pid_t hostile_writer(int tell)
 	return pid;
 }
 
-static void test_truncate_race(int noq)
+/* Returns whether another file was changed (noq: the corruption seen). */
+static int test_truncate_race(int noq)
 {
 	int p[2];
 	pid_t w;
@@ -320,14 +321,13 @@ static void test_truncate_race(int noq)
 	printf("truncate_race%s: writer's last write %lld (%s); /b bytes changed %lld, /c %lld, /a size %llu\n",
 	       noq ? "_noq" : "", rc, rc < 0 ? strerror((int)-rc) : "ok", bad_b, bad_c,
 	       (unsigned long long)st.size);
-	if (noq) {
-		CHECK(bad_b > 0 || bad_c > 0 || !"without quarantine the late write must show: the test cannot see what it guards");
-		return;
-	}
+	if (noq)
+		return bad_b > 0 || bad_c > 0;
 	CHECK(rc < 0);
 	CHECK(bad_b == 0);
 	CHECK(bad_c == 0);
 	CHECK(st.size == 0);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ 2 */
@@ -782,8 +782,18 @@ int main(int argc, char **argv)
 	atexit(kill_server_at_exit);
 	if (!strcmp(mode, "truncate_race"))
 		test_truncate_race(0);
-	else if (!strcmp(mode, "truncate_race_noq"))
-		test_truncate_race(1);
+	else if (!strcmp(mode, "truncate_race_noq")) {
+		/* whether the late write lands before the server closes the MR is a
+		 * race (the server may run the revocation first): a few tries, one
+		 * of which must show the corruption */
+		int seen = 0;
+		for (int i = 0; i < 5 && !seen; i++) {
+			scratch_cleanup();
+			scratch_setup("rdma");
+			seen = test_truncate_race(1);
+		}
+		CHECK(seen || !"without quarantine the late write must show: the test cannot see what it guards");
+	}
 	else if (!strcmp(mode, "recall"))
 		test_recall();
 	else if (!strcmp(mode, "crash"))
