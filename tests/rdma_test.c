@@ -37,27 +37,13 @@
 
 #include "daxlease/rdma.h"
 #include "rdma/client.h"
+#include "lease_common.h" /* lt_now_ns, lt_sleep_ms, lt_wait_ok */
 #include "scratch_pool.h"
 
 static const uint8_t key[32] = "daxlease-test-key-0123456789abc";
 static int port;
 static pid_t server_pid;
 static char addr[64];
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void msleep(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
 
 static int free_port(void)
 {
@@ -86,39 +72,50 @@ static void log_line(void *arg, const char *line)
 		fprintf(stderr, "[server] %s\n", line);
 }
 
-static void start_server(uint32_t client_timeout_ms)
+/* 1 when a client gets in, 0 when the server died (its port was taken
+ * between free_port() and its bind). */
+static int server_ready(void)
 {
-	struct dxl_server_opts o = {.version = DXL_SERVER_OPTS_VERSION, .key = key,
-				    .client_timeout_ms = client_timeout_ms, .log = log_line};
-	dxl_remote_opts_probe:;
-	port = free_port();
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-	server_pid = fork();
-	CHECK(server_pid >= 0);
-	if (server_pid == 0) {
-		dxl_pool *pool;
-		dxl_server *s;
-		CHECK_OK(dxl_pool_open(pool_path, 0, &pool));
-		CHECK_OK(dxl_server_start(pool, addr, &o, &s));
-		dxl_server_run(s);
-		dxl_server_close(s);
-		dxl_pool_close(pool);
-		_exit(0);
-	}
-	/* ready when a client gets in */
 	for (int i = 0; i < 100; i++) {
 		struct dxl_remote_opts ro = {.version = DXL_REMOTE_OPTS_VERSION, .key = key, .timeout_ms = 500};
 		dxl_remote *r;
 		int st;
 		if (dxl_remote_connect(addr, &ro, &r) == 0) {
 			dxl_remote_close(r);
-			return;
+			return 1;
 		}
 		if (waitpid(server_pid, &st, WNOHANG) == server_pid)
-			goto dxl_remote_opts_probe; /* the port was taken meanwhile: again */
-		msleep(50);
+			return 0;
+		lt_sleep_ms(50);
 	}
 	CHECK(!"the server did not come up");
+	return 0;
+}
+
+static void start_server(uint32_t client_timeout_ms)
+{
+	struct dxl_server_opts o = {.version = DXL_SERVER_OPTS_VERSION, .key = key,
+				    .client_timeout_ms = client_timeout_ms, .log = log_line};
+
+	for (int tries = 0; tries < 5; tries++) {
+		port = free_port();
+		snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+		server_pid = fork();
+		CHECK(server_pid >= 0);
+		if (server_pid == 0) {
+			dxl_pool *pool;
+			dxl_server *s;
+			CHECK_OK(dxl_pool_open(pool_path, 0, &pool));
+			CHECK_OK(dxl_server_start(pool, addr, &o, &s));
+			dxl_server_run(s);
+			dxl_server_close(s);
+			dxl_pool_close(pool);
+			_exit(0);
+		}
+		if (server_ready())
+			return;
+	}
+	CHECK(!"the server died five times at start");
 }
 
 static pid_t test_main_pid;
@@ -226,14 +223,6 @@ static long long recv_int(int fd)
 	return v;
 }
 
-static int child_status(pid_t pid)
-{
-	int st;
-
-	CHECK(waitpid(pid, &st, 0) == pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* ------------------------------------------------------------------ 1 */
 
 static void ignore_recall(dxl_layout *l, void *arg)
@@ -259,8 +248,8 @@ static pid_t hostile_writer(int tell)
 		CHECK_OK(dxl_remote_open(r, "/a", O_RDWR, 0, &f));
 		CHECK_OK(dxl_remote_layout_get(f, 0, 1 << 20, DXL_LAYOUT_RW, &l));
 		send_int(tell, 0); /* ready */
-		until = now_ms() + 30000;
-		while (now_ms() < until) {
+		until = (lt_now_ns() / 1000000) + 30000;
+		while ((lt_now_ns() / 1000000) < until) {
 			rc = dxl_remote_write(l, buf, 65536, (uint64_t)(n % 16) * 65536);
 			if (rc < 0)
 				break;
@@ -296,12 +285,12 @@ static int test_truncate_race(int noq)
 	CHECK(pipe(p) == 0);
 	w = hostile_writer(p[1]);
 	CHECK(recv_int(p[0]) == 0);
-	msleep(100);
+	lt_sleep_ms(100);
 	/* The server stops over the deadline: the writer's next write waits in
 	 * the network and lands when the server runs again, before it has
 	 * dispatched the revocation — into units the truncate has freed. */
 	kill(server_pid, SIGSTOP);
-	msleep(50);
+	lt_sleep_ms(50);
 	CHECK_OK(dxl_pool_open(pool_path, 0, &pool));
 	CHECK_OK(dxl_open(pool, "/a", O_RDWR, 0, &f));
 	CHECK_OK(dxl_ftruncate(f, 0)); /* breaks, waits 1 s, revokes */
@@ -310,8 +299,8 @@ static int test_truncate_race(int noq)
 	make_file("/b", 1 << 20, 0x5b); /* takes the freed units if it may */
 	kill(server_pid, SIGCONT);
 	rc = recv_int(p[0]);
-	CHECK(child_status(w) == 0);
-	msleep(200);
+	lt_wait_ok(w, "writer");
+	lt_sleep_ms(200);
 	bad_b = file_differs("/b", 1 << 20, 0x5b);
 	bad_c = file_differs("/c", 256 << 10, 0xcc);
 	CHECK_OK(dxl_pool_open(pool_path, 0, &pool));
@@ -374,7 +363,7 @@ static void test_recall(void)
 	CHECK_OK(dxl_close(f));
 	CHECK_OK(dxl_pool_close(pool));
 	CHECK(recv_int(p[0]) == DXL_LAYOUT_RETURNED);
-	CHECK(child_status(c) == 0);
+	lt_wait_ok(c, "client");
 	CHECK(file_differs("/r", 64 << 10, 0x11) == 0); /* acknowledged data kept */
 	CHECK(server_leases() == 0);
 	stop_server();
@@ -407,13 +396,13 @@ static void test_crash(void)
 	CHECK(recv_int(p[0]) == 0);
 	CHECK(server_leases() == 4);
 	kill(c, SIGKILL);
-	child_status(c);
-	t0 = now_ms();
+	lt_wait_status(c, LT_BOUND_S);
+	t0 = (lt_now_ns() / 1000000);
 	/* the documented bound: the client timeout (1 s here) and a tick */
-	while ((n = server_leases()) != 0 && now_ms() - t0 < 5000)
-		msleep(50);
+	while ((n = server_leases()) != 0 && (lt_now_ns() / 1000000) - t0 < 5000)
+		lt_sleep_ms(50);
 	printf("crash: layouts of the killed client gone after %lld ms (%d left)\n",
-	       (long long)(now_ms() - t0), n);
+	       (long long)((lt_now_ns() / 1000000) - t0), n);
 	CHECK(n == 0);
 	stop_server();
 }
@@ -493,7 +482,7 @@ static void test_access(void)
 		fi_send(r->ep, g, sizeof(g), NULL, r->front, NULL);
 		cli_progress(r, 1);
 	}
-	msleep(100);
+	lt_sleep_ms(100);
 	CHECK_OK(dxl_remote_stat(r, "/x", &st)); /* the session still works */
 	CHECK(st.size == 256 << 10);
 	/* a second layout for the out-of-range tries; the first is returned */
@@ -626,13 +615,13 @@ static void test_register(void)
 						 .rma_iov = &ri, .rma_iov_count = 1, .context = stt};
 			struct fi_cq_msg_entry e;
 			struct fi_cq_err_entry ee;
-			int64_t t_end = now_ms() + 5000;
+			int64_t t_end = (lt_now_ns() / 1000000) + 5000;
 			ssize_t rc;
 			memset(b, (int)cmd, 8);
 			do
 				rc = fi_writemsg(wep, &msg, FI_DELIVERY_COMPLETE | FI_COMPLETION);
 			while (rc == -FI_EAGAIN && (fi_cq_read(wf.cq, NULL, 0), 1));
-			while (rc == 0 && !stt[0] && now_ms() < t_end) {
+			while (rc == 0 && !stt[0] && (lt_now_ns() / 1000000) < t_end) {
 				ssize_t n = fi_cq_read(wf.cq, &e, 1);
 				if (n == 1)
 					stt[0] = 1;
@@ -675,7 +664,7 @@ static void test_register(void)
 	}
 	/* the owner drives progress: the tcp provider's target side needs it */
 #define DRIVE_UNTIL(cond, ms)                                                           \
-	for (until = now_ms() + (ms); !(cond) && now_ms() < until;) {                   \
+	for (until = (lt_now_ns() / 1000000) + (ms); !(cond) && (lt_now_ns() / 1000000) < until;) {                   \
 		fi_cq_read(fab.cq, NULL, 0);                                            \
 		dxl_event_dispatch(pool);                                               \
 	}
@@ -692,7 +681,7 @@ static void test_register(void)
 	CHECK(seen.wrong_reg == 0);
 	CHECK(dxl_rdma_reg_key(seen.reg) == 0); /* the MR is closed */
 	CHECK(dxl_rdma_reg_mr(seen.reg) == NULL);
-	CHECK(child_status(t) == 0);
+	lt_wait_ok(t, "truncater");
 	send_int(to_w[1], 0x66);
 	DRIVE_UNTIL(0, 500);
 	after = recv_int(from_w[0]);
@@ -702,7 +691,7 @@ static void test_register(void)
 	CHECK_OK(dxl_rdma_unregister(seen.reg));
 	CHECK(seen.quiesced == 1);
 	send_int(to_w[1], 0);
-	CHECK(child_status(w) == 0);
+	lt_wait_ok(w, "writer");
 	fi_close(&ep->fid);
 	dxl_fab_close(&fab);
 	dxl_close(f);
@@ -741,7 +730,7 @@ static void test_many(void)
 					cli_progress(r, 0);
 				}
 				send_int(p[1], 1);
-				msleep(3000);
+				lt_sleep_ms(3000);
 				_exit(0);
 			}
 			memset(buf, i, sizeof(buf));
@@ -761,7 +750,7 @@ static void test_many(void)
 	for (int i = 0; i < N; i++)
 		ok += recv_int(p[0]) == 1;
 	for (int i = 0; i < N; i++)
-		CHECK(child_status(kids[i]) == 0);
+		lt_wait_ok(kids[i], "client");
 	CHECK(ok == N);
 	stop_server();
 	for (int i = 1; i < N; i++) {

@@ -136,17 +136,12 @@ int dxl_lease_release_locked(dxl_lease *l)
 {
 	struct dxl_fs *fs = &l->pool->fs;
 	struct dxl_mapst *ms = fs->map_state;
-	dxl_lease **pp;
 	int rc = dxl_lt_release(fs->rt, l->id);
 
 	if (rc && rc != -ENOENT)
 		return rc;
 	pthread_mutex_lock(&ms->mu);
-	for (pp = &ms->leases; *pp; pp = &(*pp)->next)
-		if (*pp == l) {
-			*pp = l->next;
-			break;
-		}
+	DXL_SLIST_REMOVE(&ms->leases, l);
 	pthread_mutex_unlock(&ms->mu);
 	dxl_lease_handle_free(l);
 	return 0;

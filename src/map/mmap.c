@@ -307,14 +307,8 @@ dxl_lease *dxl_mapping_lease(const dxl_mapping *m)
 
 static void unlink_mapping(struct dxl_mapst *ms, dxl_mapping *m)
 {
-	dxl_mapping **pp;
-
 	pthread_mutex_lock(&ms->mu);
-	for (pp = &ms->maps; *pp; pp = &(*pp)->next)
-		if (*pp == m) {
-			*pp = m->next;
-			break;
-		}
+	DXL_SLIST_REMOVE(&ms->maps, m);
 	pthread_mutex_unlock(&ms->mu);
 }
 

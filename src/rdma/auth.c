@@ -111,6 +111,21 @@ int dxl_sess_accept(struct dxl_sess *s, const struct dxl_msg *m)
 	return 0;
 }
 
+int dxl_key_get(const uint8_t *key, const char *key_file, uint8_t out[DXL_KEY_LEN], const char *who)
+{
+	int rc = sodium_ready();
+
+	if (rc)
+		return rc;
+	if (key) {
+		memcpy(out, key, DXL_KEY_LEN);
+		return 0;
+	}
+	if (!key_file)
+		return dxl_err(EINVAL, "%s: no key (key_file or key)", who);
+	return dxl_key_load(key_file, out);
+}
+
 int dxl_key_generate(const char *path)
 {
 	uint8_t key[DXL_KEY_LEN];

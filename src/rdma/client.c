@@ -8,19 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
 #include "rdma/client.h"
-
-int64_t cli_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int gone(dxl_remote *r, int err, const char *why)
 {
@@ -100,7 +91,7 @@ static void on_message(dxl_remote *r, struct cli_buf *b, size_t n)
 		goto out;
 	if (m->op == DXL_OP_RECALL && l->state == DXL_LAYOUT_ACTIVE) {
 		l->state = DXL_LAYOUT_RECALLED;
-		l->deadline_ns = cli_now_ns() + rc->ms_left * 1000000LL;
+		l->deadline_ns = dxl_mono_ns() + rc->ms_left * 1000000LL;
 	} else if (m->op == DXL_OP_REVOKED) {
 		l->state = DXL_LAYOUT_REVOKED;
 		l->key = 0;
@@ -166,14 +157,14 @@ int cli_progress(dxl_remote *r, int timeout_ms)
 
 static struct cli_buf *tx_buf(dxl_remote *r)
 {
-	int64_t until = cli_now_ns() + (int64_t)r->timeout_ms * 1000000LL;
+	int64_t until = dxl_mono_ns() + (int64_t)r->timeout_ms * 1000000LL;
 	int i;
 
 	for (;;) {
 		for (i = CLI_RX; i < CLI_RX + CLI_TX; i++)
 			if (!r->bufs[i].busy)
 				return &r->bufs[i];
-		if (r->dead || cli_now_ns() > until)
+		if (r->dead || dxl_mono_ns() > until)
 			return NULL;
 		cli_progress(r, 1);
 	}
@@ -197,10 +188,10 @@ static int send_msg(dxl_remote *r, fi_addr_t to, struct dxl_mb *mb, uint64_t *se
 	if (r->sess.on)
 		dxl_sess_seal(&r->sess, b->data);
 	*seq = ((struct dxl_msg_hdr *)b->data)->seq;
-	until = cli_now_ns() + (int64_t)r->timeout_ms * 1000000LL;
+	until = dxl_mono_ns() + (int64_t)r->timeout_ms * 1000000LL;
 	for (;;) {
 		rc = fi_send(r->ep, b->data, n, r->desc, to, b);
-		if (rc != -FI_EAGAIN || cli_now_ns() > until)
+		if (rc != -FI_EAGAIN || dxl_mono_ns() > until)
 			break;
 		cli_progress(r, 0);
 	}
@@ -209,7 +200,7 @@ static int send_msg(dxl_remote *r, fi_addr_t to, struct dxl_mb *mb, uint64_t *se
 	if (rc)
 		return gone(r, dxl_fi_errno((int)rc), fi_strerror((int)-rc));
 	b->busy = 1;
-	r->last_sent_ns = cli_now_ns();
+	r->last_sent_ns = dxl_mono_ns();
 	return 0;
 }
 
@@ -222,14 +213,14 @@ int cli_send_only(dxl_remote *r, struct dxl_mb *mb)
 
 void cli_flush(dxl_remote *r, int ms)
 {
-	int64_t until = cli_now_ns() + (int64_t)ms * 1000000LL;
+	int64_t until = dxl_mono_ns() + (int64_t)ms * 1000000LL;
 	int i, busy;
 
 	do {
 		cli_progress(r, 1);
 		for (busy = 0, i = CLI_RX; i < CLI_RX + CLI_TX; i++)
 			busy |= r->bufs[i].busy;
-	} while (busy && !r->dead && cli_now_ns() < until);
+	} while (busy && !r->dead && dxl_mono_ns() < until);
 }
 
 static int stash_take(dxl_remote *r, uint64_t req, unsigned op, uint8_t *reply, struct dxl_msg *m)
@@ -255,7 +246,7 @@ static int stash_take(dxl_remote *r, uint64_t req, unsigned op, uint8_t *reply, 
 
 static int wait_answer(dxl_remote *r, uint64_t req, unsigned op, uint8_t *reply, struct dxl_msg *m)
 {
-	int64_t until = cli_now_ns() + (int64_t)r->timeout_ms * 1000000LL;
+	int64_t until = dxl_mono_ns() + (int64_t)r->timeout_ms * 1000000LL;
 	int rc;
 
 	for (;;) {
@@ -264,7 +255,7 @@ static int wait_answer(dxl_remote *r, uint64_t req, unsigned op, uint8_t *reply,
 			return rc < 0 ? rc : 0;
 		if (r->dead)
 			return dxl_err(r->dead, "server %s is gone (stopped, or it dropped this client)", r->server);
-		if (cli_now_ns() > until)
+		if (dxl_mono_ns() > until)
 			return gone(r, ETIMEDOUT, "no answer in time (stopped, or unreachable?)");
 		if (cli_progress(r, 0) == 0)
 			cli_progress(r, 1);
@@ -328,17 +319,17 @@ ssize_t cli_rma(dxl_remote *r, int write, void *buf, size_t len, uint64_t raddr,
 	msg.rma_iov = &riov;
 	msg.rma_iov_count = 1;
 	msg.context = &st;
-	until = cli_now_ns() + (int64_t)r->timeout_ms * 1000000LL;
+	until = dxl_mono_ns() + (int64_t)r->timeout_ms * 1000000LL;
 	for (;;) {
 		/* delivery complete: the data has landed when it completes */
 		rc = write ? fi_writemsg(r->ep, &msg, FI_DELIVERY_COMPLETE | FI_COMPLETION)
 			   : fi_readmsg(r->ep, &msg, FI_COMPLETION);
-		if (rc != -FI_EAGAIN || cli_now_ns() > until)
+		if (rc != -FI_EAGAIN || dxl_mono_ns() > until)
 			break;
 		cli_progress(r, 0);
 	}
 	if (rc == 0) {
-		while (!st.done && !r->dead && cli_now_ns() <= until)
+		while (!st.done && !r->dead && dxl_mono_ns() <= until)
 			if (cli_progress(r, 0) == 0)
 				cli_progress(r, 1);
 		if (!st.done)
@@ -442,13 +433,7 @@ int dxl_remote_connect(const char *host_port, const struct dxl_remote_opts *o, d
 			       DXL_REMOTE_OPTS_VERSION);
 	if ((rc = dxl_split_host_port(host_port, hp, sizeof(hp), &host, &port)))
 		return rc;
-	if (sodium_init() < 0)
-		return dxl_err(EIO, "libsodium cannot start");
-	if (o->key)
-		memcpy(key, o->key, sizeof(key));
-	else if (!o->key_file)
-		return dxl_err(EINVAL, "connect: no key (key_file or key)");
-	else if ((rc = dxl_key_load(o->key_file, key)))
+	if ((rc = dxl_key_get(o->key, o->key_file, key, "connect")))
 		return rc;
 	r = calloc(1, sizeof(*r));
 	if (!r)

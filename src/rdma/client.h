@@ -82,7 +82,6 @@ int cli_progress(dxl_remote *r, int timeout_ms);
 void cli_do_todo(dxl_remote *r);
 /* One-sided I/O through the endpoint. */
 ssize_t cli_rma(dxl_remote *r, int write, void *buf, size_t len, uint64_t raddr, uint64_t key);
-int64_t cli_now_ns(void);
 /* Send without waiting for an answer; then let sends leave (up to ms). */
 int cli_send_only(dxl_remote *r, struct dxl_mb *mb);
 void cli_flush(dxl_remote *r, int ms);

@@ -11,12 +11,39 @@ static int remote_ok(const dxl_remote *r)
 	return r ? 0 : dxl_err(EINVAL, "remote: no connection");
 }
 
-/* A path request whose answer has no body. */
-static int path_call(dxl_remote *r, unsigned op, const char *p1, const char *p2, uint64_t arg,
-		     uint32_t flags, uint32_t mode)
+/* An answer and its parse, in one allocation (a message is 4 KiB). */
+struct cli_answer {
+	struct dxl_msg m;
+	uint8_t buf[DXL_MSG_SIZE];
+};
+
+static struct cli_answer *answer_new(void)
 {
-	uint8_t buf[DXL_MSG_SIZE], *reply;
-	struct dxl_msg *m;
+	struct cli_answer *a = malloc(sizeof(*a));
+
+	if (!a)
+		dxl_err(ENOMEM, "out of memory");
+	return a;
+}
+
+/* Send mb and wait for its answer into a; a NULL: the caller wants no
+ * body, so the answer lives only for the call. */
+static int call(dxl_remote *r, struct dxl_mb *mb, struct cli_answer *a)
+{
+	struct cli_answer *own = NULL;
+	int rc;
+
+	if (!a && !(a = own = answer_new()))
+		return -ENOMEM;
+	rc = cli_call(r, mb, a->buf, &a->m);
+	free(own);
+	return rc;
+}
+
+static int path_call(dxl_remote *r, unsigned op, const char *p1, const char *p2, uint64_t arg,
+		     uint32_t flags, uint32_t mode, struct cli_answer *a)
+{
+	uint8_t buf[DXL_MSG_SIZE];
 	struct dxl_mb mb;
 	int rc;
 
@@ -28,16 +55,11 @@ static int path_call(dxl_remote *r, unsigned op, const char *p1, const char *p2,
 	dxl_mb_start(&mb, buf, op, 0, 0);
 	if ((rc = dxl_mb_path(&mb, p1, p2, arg, flags, mode)))
 		return rc;
-	reply = malloc(DXL_MSG_SIZE);
-	m = malloc(sizeof(*m));
-	rc = reply && m ? cli_call(r, &mb, reply, m) : dxl_err(ENOMEM, "out of memory");
-	free(reply);
-	free(m);
-	return rc;
+	return call(r, &mb, a);
 }
 
 static int fileop_call(dxl_remote *r, unsigned op, uint64_t handle, uint64_t off, uint64_t len,
-		       uint32_t flags, int32_t mode, uint8_t *reply, struct dxl_msg *m)
+		       uint32_t flags, int32_t mode, struct cli_answer *a)
 {
 	uint8_t buf[sizeof(struct dxl_msg_hdr) + sizeof(struct dxl_p_fileop)];
 	struct dxl_p_fileop *fo;
@@ -50,103 +72,70 @@ static int fileop_call(dxl_remote *r, unsigned op, uint64_t handle, uint64_t off
 	fo->len = len;
 	fo->flags = flags;
 	fo->mode = mode;
-	return cli_call(r, &mb, reply, m);
-}
-
-/* fileop_call with its own answer buffers, for answers without a body */
-static int fileop_simple(dxl_remote *r, unsigned op, uint64_t handle, uint64_t off, uint64_t len,
-			 uint32_t flags, int32_t mode)
-{
-	uint8_t *reply = malloc(DXL_MSG_SIZE);
-	struct dxl_msg *m = malloc(sizeof(*m));
-	int rc = reply && m ? fileop_call(r, op, handle, off, len, flags, mode, reply, m)
-			    : dxl_err(ENOMEM, "out of memory");
-
-	free(reply);
-	free(m);
-	return rc;
+	return call(r, &mb, a);
 }
 
 int dxl_remote_stat(dxl_remote *r, const char *path, struct dxl_stat *st)
 {
-	uint8_t buf[DXL_MSG_SIZE], *reply;
-	struct dxl_msg *m;
-	struct dxl_mb mb;
+	struct cli_answer *a;
 	int rc;
 
-	dxl_err_clear();
-	if ((rc = remote_ok(r)))
-		return rc;
-	if (!path || !st)
+	if (!st)
 		return dxl_err(EINVAL, "stat: bad argument");
-	dxl_mb_start(&mb, buf, DXL_OP_STAT, 0, 0);
-	if ((rc = dxl_mb_path(&mb, path, NULL, 0, 0, 0)))
-		return rc;
-	reply = malloc(DXL_MSG_SIZE);
-	m = malloc(sizeof(*m));
-	rc = reply && m ? cli_call(r, &mb, reply, m) : dxl_err(ENOMEM, "out of memory");
+	if (!(a = answer_new()))
+		return -ENOMEM;
+	rc = path_call(r, DXL_OP_STAT, path, NULL, 0, 0, 0, a);
 	if (rc == 0)
-		dxl_stat_from_wire(st, m->p);
-	free(reply);
-	free(m);
+		dxl_stat_from_wire(st, a->m.p);
+	free(a);
 	return rc;
 }
 
 int dxl_remote_mkdir(dxl_remote *r, const char *path, mode_t mode)
 {
-	return path_call(r, DXL_OP_MKDIR, path, NULL, 0, 0, (uint32_t)mode);
+	return path_call(r, DXL_OP_MKDIR, path, NULL, 0, 0, (uint32_t)mode, NULL);
 }
 
 int dxl_remote_rmdir(dxl_remote *r, const char *path)
 {
-	return path_call(r, DXL_OP_RMDIR, path, NULL, 0, 0, 0);
+	return path_call(r, DXL_OP_RMDIR, path, NULL, 0, 0, 0, NULL);
 }
 
 int dxl_remote_unlink(dxl_remote *r, const char *path)
 {
-	return path_call(r, DXL_OP_UNLINK, path, NULL, 0, 0, 0);
+	return path_call(r, DXL_OP_UNLINK, path, NULL, 0, 0, 0, NULL);
 }
 
 int dxl_remote_rename(dxl_remote *r, const char *from, const char *to, unsigned flags)
 {
 	if (!to)
 		return dxl_err(EINVAL, "rename: no target");
-	return path_call(r, DXL_OP_RENAME, from, to, 0, flags, 0);
+	return path_call(r, DXL_OP_RENAME, from, to, 0, flags, 0, NULL);
 }
 
 int dxl_remote_truncate(dxl_remote *r, const char *path, uint64_t size)
 {
-	return path_call(r, DXL_OP_TRUNCATE, path, NULL, size, 0, 0);
+	return path_call(r, DXL_OP_TRUNCATE, path, NULL, size, 0, 0, NULL);
 }
 
 int dxl_remote_readdir(dxl_remote *r, const char *path, dxl_remote_dirent_fn fn, void *arg)
 {
-	uint8_t buf[DXL_MSG_SIZE], *reply;
-	struct dxl_msg *m;
+	struct cli_answer *a;
 	struct dxl_dirent ent;
-	struct dxl_mb mb;
 	uint64_t cookie = 0;
 	int rc;
 
-	dxl_err_clear();
-	if ((rc = remote_ok(r)))
-		return rc;
-	if (!path || !fn)
+	if (!fn)
 		return dxl_err(EINVAL, "readdir: bad argument");
-	reply = malloc(DXL_MSG_SIZE);
-	m = malloc(sizeof(*m));
-	if (!reply || !m) {
-		rc = dxl_err(ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!(a = answer_new()))
+		return -ENOMEM;
 	for (;;) {
 		const struct dxl_p_readdir *rd;
 		uint32_t pos = 0;
-		dxl_mb_start(&mb, buf, DXL_OP_READDIR, 0, 0);
-		if ((rc = dxl_mb_path(&mb, path, NULL, cookie, 0, 0)) || (rc = cli_call(r, &mb, reply, m)))
+		if ((rc = path_call(r, DXL_OP_READDIR, path, NULL, cookie, 0, 0, a)))
 			break;
-		rd = m->p;
-		while ((rc = dxl_msg_dirent(m, &pos, &ent)) == 1)
+		rd = a->m.p;
+		while ((rc = dxl_msg_dirent(&a->m, &pos, &ent)) == 1)
 			if ((rc = fn(arg, &ent)) != 0)
 				goto out;
 		if (rc < 0 || rd->eof)
@@ -158,66 +147,44 @@ int dxl_remote_readdir(dxl_remote *r, const char *path, dxl_remote_dirent_fn fn,
 		cookie = rd->next;
 	}
 out:
-	free(reply);
-	free(m);
+	free(a);
 	return rc;
 }
 
 int dxl_remote_open(dxl_remote *r, const char *path, int flags, mode_t mode, dxl_rfile **out)
 {
-	uint8_t buf[DXL_MSG_SIZE], *reply;
-	struct dxl_msg *m;
-	struct dxl_mb mb;
+	struct cli_answer *a;
 	dxl_rfile *f;
 	int rc;
 
-	dxl_err_clear();
-	if ((rc = remote_ok(r)))
-		return rc;
-	if (!path || !out)
+	if (!out)
 		return dxl_err(EINVAL, "open: bad argument");
 	f = calloc(1, sizeof(*f));
-	if (!f)
-		return dxl_err(ENOMEM, "out of memory");
-	dxl_mb_start(&mb, buf, DXL_OP_OPEN, 0, 0);
-	if ((rc = dxl_mb_path(&mb, path, NULL, 0, (uint32_t)flags, (uint32_t)mode))) {
-		free(f);
-		return rc;
-	}
-	reply = malloc(DXL_MSG_SIZE);
-	m = malloc(sizeof(*m));
-	rc = reply && m ? cli_call(r, &mb, reply, m) : dxl_err(ENOMEM, "out of memory");
+	a = f ? answer_new() : NULL;
+	rc = a ? path_call(r, DXL_OP_OPEN, path, NULL, 0, (uint32_t)flags, (uint32_t)mode, a)
+	       : dxl_err(ENOMEM, "out of memory");
 	if (rc == 0) {
 		f->r = r;
-		f->handle = ((const struct dxl_p_open *)m->p)->handle;
+		f->handle = ((const struct dxl_p_open *)a->m.p)->handle;
 		f->next = r->files;
 		r->files = f;
 		*out = f;
 	} else {
 		free(f);
 	}
-	free(reply);
-	free(m);
+	free(a);
 	return rc;
 }
 
 static void forget_layout(dxl_layout *l)
 {
-	dxl_remote *r = l->r;
-	dxl_layout **pp;
-
-	for (pp = &r->layouts; *pp; pp = &(*pp)->next)
-		if (*pp == l) {
-			*pp = l->next;
-			break;
-		}
+	DXL_SLIST_REMOVE(&l->r->layouts, l);
 	free(l);
 }
 
 int dxl_remote_fclose(dxl_rfile *f)
 {
 	dxl_remote *r;
-	dxl_rfile **pp;
 	dxl_layout *l, *next;
 	int rc;
 
@@ -231,33 +198,26 @@ int dxl_remote_fclose(dxl_rfile *f)
 		if (l->f == f)
 			forget_layout(l);
 	}
-	rc = r->dead ? 0 : fileop_simple(r, DXL_OP_CLOSE, f->handle, 0, 0, 0, 0);
-	for (pp = &r->files; *pp; pp = &(*pp)->next)
-		if (*pp == f) {
-			*pp = f->next;
-			break;
-		}
+	rc = r->dead ? 0 : fileop_call(r, DXL_OP_CLOSE, f->handle, 0, 0, 0, 0, NULL);
+	DXL_SLIST_REMOVE(&r->files, f);
 	free(f);
 	return rc;
 }
 
 int dxl_remote_fstat(dxl_rfile *f, struct dxl_stat *st)
 {
-	uint8_t *reply;
-	struct dxl_msg *m;
+	struct cli_answer *a;
 	int rc;
 
 	dxl_err_clear();
 	if (!f || !st)
 		return dxl_err(EINVAL, "fstat: bad argument");
-	reply = malloc(DXL_MSG_SIZE);
-	m = malloc(sizeof(*m));
-	rc = reply && m ? fileop_call(f->r, DXL_OP_FSTAT, f->handle, 0, 0, 0, 0, reply, m)
-			: dxl_err(ENOMEM, "out of memory");
+	if (!(a = answer_new()))
+		return -ENOMEM;
+	rc = fileop_call(f->r, DXL_OP_FSTAT, f->handle, 0, 0, 0, 0, a);
 	if (rc == 0)
-		dxl_stat_from_wire(st, m->p);
-	free(reply);
-	free(m);
+		dxl_stat_from_wire(st, a->m.p);
+	free(a);
 	return rc;
 }
 
@@ -266,7 +226,7 @@ int dxl_remote_ftruncate(dxl_rfile *f, uint64_t size)
 	dxl_err_clear();
 	if (!f)
 		return dxl_err(EINVAL, "ftruncate: no file");
-	return fileop_simple(f->r, DXL_OP_FTRUNCATE, f->handle, size, 0, 0, 0);
+	return fileop_call(f->r, DXL_OP_FTRUNCATE, f->handle, size, 0, 0, 0, NULL);
 }
 
 int dxl_remote_fallocate(dxl_rfile *f, int mode, uint64_t off, uint64_t len)
@@ -274,7 +234,7 @@ int dxl_remote_fallocate(dxl_rfile *f, int mode, uint64_t off, uint64_t len)
 	dxl_err_clear();
 	if (!f)
 		return dxl_err(EINVAL, "fallocate: no file");
-	return fileop_simple(f->r, DXL_OP_FALLOCATE, f->handle, off, len, 0, mode);
+	return fileop_call(f->r, DXL_OP_FALLOCATE, f->handle, off, len, 0, mode, NULL);
 }
 
 int dxl_remote_commit(dxl_rfile *f, uint64_t off, uint64_t len)
@@ -282,13 +242,13 @@ int dxl_remote_commit(dxl_rfile *f, uint64_t off, uint64_t len)
 	dxl_err_clear();
 	if (!f)
 		return dxl_err(EINVAL, "commit: no file");
-	return fileop_simple(f->r, DXL_OP_COMMIT, f->handle, off, len, 0, 0);
+	return fileop_call(f->r, DXL_OP_COMMIT, f->handle, off, len, 0, 0, NULL);
 }
 
 int dxl_remote_layout_get(dxl_rfile *f, uint64_t off, uint64_t len, unsigned flags, dxl_layout **out)
 {
-	uint8_t *reply;
-	struct dxl_msg *m;
+	const struct dxl_p_layout *pl;
+	struct cli_answer *a;
 	dxl_layout *l;
 	int rc;
 
@@ -297,34 +257,31 @@ int dxl_remote_layout_get(dxl_rfile *f, uint64_t off, uint64_t len, unsigned fla
 		return dxl_err(EINVAL, "layout get: bad argument");
 	if (flags & ~(unsigned)DXL_LAYOUT_RW)
 		return dxl_err(EINVAL, "layout get: unknown flags %#x", flags);
+	if (!(a = answer_new()))
+		return -ENOMEM;
 	l = calloc(1, sizeof(*l));
-	reply = malloc(DXL_MSG_SIZE);
-	m = malloc(sizeof(*m));
-	rc = l && reply && m ? fileop_call(f->r, DXL_OP_LAYOUTGET, f->handle, off, len, flags, 0, reply, m)
-			     : dxl_err(ENOMEM, "out of memory");
+	rc = l ? fileop_call(f->r, DXL_OP_LAYOUTGET, f->handle, off, len, flags, 0, a)
+	       : dxl_err(ENOMEM, "out of memory");
+	pl = rc == 0 ? a->m.p : NULL;
+	if (pl && (pl->off != off || pl->len != len))
+		rc = dxl_err(EPROTO, "layout get: the server granted another range");
 	if (rc == 0) {
-		const struct dxl_p_layout *pl = m->p;
-		if (pl->off != off || pl->len != len) {
-			rc = dxl_err(EPROTO, "layout get: the server granted another range");
-		} else {
-			l->r = f->r;
-			l->f = f;
-			l->id = pl->layout;
-			l->off = pl->off;
-			l->len = pl->len;
-			l->raddr = pl->raddr;
-			l->key = pl->key;
-			l->flags = pl->flags;
-			l->state = DXL_LAYOUT_ACTIVE;
-			l->next = f->r->layouts;
-			f->r->layouts = l;
-			*out = l;
-			l = NULL;
-		}
+		l->r = f->r;
+		l->f = f;
+		l->id = pl->layout;
+		l->off = pl->off;
+		l->len = pl->len;
+		l->raddr = pl->raddr;
+		l->key = pl->key;
+		l->flags = pl->flags;
+		l->state = DXL_LAYOUT_ACTIVE;
+		l->next = f->r->layouts;
+		f->r->layouts = l;
+		*out = l;
+	} else {
+		free(l);
 	}
-	free(l);
-	free(reply);
-	free(m);
+	free(a);
 	return rc;
 }
 
@@ -350,7 +307,7 @@ int dxl_remote_layout_return(dxl_layout *l)
 	/* id 0: already given back (auto-return, or a revocation acknowledged) */
 	if (r->dead || id == 0)
 		return 0;
-	rc = fileop_simple(r, op, id, 0, 0, 0, 0);
+	rc = fileop_call(r, op, id, 0, 0, 0, 0, NULL);
 	/* already gone at the server (revoked and fenced): nothing to give back */
 	return rc == -ENOENT ? 0 : rc;
 }
@@ -473,7 +430,7 @@ void cli_do_todo(dxl_remote *r)
 			 * handle stays for the application to see the state */
 			uint64_t id = l->id;
 			if (!r->dead)
-				fileop_simple(r, DXL_OP_REVOKE_ACK, id, 0, 0, 0, 0);
+				fileop_call(r, DXL_OP_REVOKE_ACK, id, 0, 0, 0, 0, NULL);
 			l->id = 0;
 			continue;
 		}
@@ -481,7 +438,7 @@ void cli_do_todo(dxl_remote *r)
 			r->recall_fn(l, r->recall_arg);
 		} else if (!r->dead) {
 			/* give it back; the handle stays the application's */
-			fileop_simple(r, DXL_OP_LAYOUTRETURN, l->id, 0, 0, 0, 0);
+			fileop_call(r, DXL_OP_LAYOUTRETURN, l->id, 0, 0, 0, 0, NULL);
 			l->state = DXL_LAYOUT_RETURNED;
 			l->id = 0;
 			l->key = 0;
@@ -501,14 +458,14 @@ int dxl_remote_poll(dxl_remote *r, int timeout_ms)
 	dxl_err_clear();
 	if ((rc = remote_ok(r)))
 		return rc;
-	until = timeout_ms < 0 ? INT64_MAX : cli_now_ns() + (int64_t)timeout_ms * 1000000LL;
+	until = timeout_ms < 0 ? INT64_MAX : dxl_mono_ns() + (int64_t)timeout_ms * 1000000LL;
 	for (;;) {
 		if (r->dead)
 			return dxl_err(r->dead, "server %s is gone", r->server);
 		/* keep the server's client timeout from running out */
 		if (r->server_timeout_ms &&
-		    cli_now_ns() - r->last_sent_ns > (int64_t)r->server_timeout_ms * 1000000LL / 3) {
-			rc = fileop_simple(r, DXL_OP_RENEW, 0, 0, 0, 0, 0);
+		    dxl_mono_ns() - r->last_sent_ns > (int64_t)r->server_timeout_ms * 1000000LL / 3) {
+			rc = fileop_call(r, DXL_OP_RENEW, 0, 0, 0, 0, 0, NULL);
 			if (rc == -EPROTO || rc == -EBADMSG)
 				return rc;
 		}
@@ -517,9 +474,9 @@ int dxl_remote_poll(dxl_remote *r, int timeout_ms)
 			cli_do_todo(r);
 			return n ? n : 1;
 		}
-		if (cli_now_ns() >= until)
+		if (dxl_mono_ns() >= until)
 			return 0;
-		cli_progress(r, DXL_MIN(100, (int)((until - cli_now_ns()) / 1000000) + 1));
+		cli_progress(r, DXL_MIN(100, (int)((until - dxl_mono_ns()) / 1000000) + 1));
 	}
 }
 

@@ -26,6 +26,10 @@ static inline int dxl_fi_errno(int rc)
 	return rc > 0 && rc < 256 ? rc : EIO;
 }
 
+/* The shared key from an options struct: key (32 bytes) if set, else
+ * loaded from key_file; libsodium started.  who names the caller. */
+int dxl_key_get(const uint8_t *key, const char *key_file, uint8_t out[32], const char *who);
+
 /* 64 random bits, never 0 (0 means "no key"). */
 uint64_t dxl_rdma_random_key(void);
 

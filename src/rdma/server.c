@@ -12,20 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "rdma/server.h"
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void srv_log(struct dxl_server *s, const char *fmt, ...)
 {
@@ -112,26 +103,26 @@ static struct srv_buf *free_tx(struct srv_bufs *bs)
 
 static void progress(struct dxl_server *s);
 
-struct srv_buf *srv_tx_buf(struct srv_client *c)
+/* A free send buffer of bs (c's, or the listening endpoint's for c NULL);
+ * every one in flight: drive completions a while (bounded). */
+static struct srv_buf *tx_buf(struct dxl_server *s, struct srv_bufs *bs, struct srv_client *c)
 {
-	struct srv_bufs *bs = &c->bufs;
 	struct srv_buf *b;
-	int64_t until = mono_ns() + 1000000000LL;
+	int64_t until = dxl_mono_ns() + 1000000000LL;
 
-	/* every buffer in flight: drive completions a while (bounded) */
-	while (!(b = free_tx(bs)) && mono_ns() < until && c->state != C_ZOMBIE)
-		progress(c->s);
+	while (!(b = free_tx(bs)) && dxl_mono_ns() < until && (!c || c->state != C_ZOMBIE))
+		progress(s);
 	return b;
 }
 
 static int send_on(struct dxl_server *s, struct fid_ep *ep, fi_addr_t to, struct srv_buf *b, size_t n)
 {
-	int64_t until = mono_ns() + 1000000000LL;
+	int64_t until = dxl_mono_ns() + 1000000000LL;
 	ssize_t rc;
 
 	for (;;) {
 		rc = fi_send(ep, b->data, n, b->set->desc, to, b);
-		if (rc != -FI_EAGAIN || mono_ns() > until)
+		if (rc != -FI_EAGAIN || dxl_mono_ns() > until)
 			break;
 		progress(s);
 	}
@@ -150,7 +141,7 @@ int srv_send(struct srv_client *c, struct dxl_mb *mb)
 		return -ENOTCONN;
 	if (n == 0)
 		return dxl_err(EMSGSIZE, "server: an answer does not fit in a message");
-	b = srv_tx_buf(c);
+	b = tx_buf(c->s, &c->bufs, c);
 	if (!b) {
 		srv_drop(c, "it does not take its messages");
 		return -ENOBUFS;
@@ -204,7 +195,7 @@ void srv_drop(struct srv_client *c, const char *why)
 		fi_av_remove(s->fab.av, &c->peer, 1, 0);
 	c->peer = FI_ADDR_NOTAVAIL;
 	/* completions of its buffers may still be queued: free it later */
-	c->zombie_ns = mono_ns();
+	c->zombie_ns = dxl_mono_ns();
 	s->nclients--;
 }
 
@@ -287,7 +278,7 @@ static void on_hello(struct dxl_server *s, const struct dxl_msg *m)
 	c->id = ++s->next_client;
 	c->state = C_AUTH;
 	c->peer = peer;
-	c->heard_ns = mono_ns();
+	c->heard_ns = dxl_mono_ns();
 	memcpy(c->cn, h->nonce, DXL_NONCE_LEN);
 	randombytes_buf(c->sn, DXL_NONCE_LEN);
 	dxl_fab_addr_str(&s->fab, m->tail, c->addr, sizeof(c->addr));
@@ -392,7 +383,7 @@ static void on_message(struct srv_client *c, struct srv_buf *b, size_t n)
 		free(m);
 		return;
 	}
-	c->heard_ns = mono_ns();
+	c->heard_ns = dxl_mono_ns();
 	if (c->state == C_AUTH) {
 		on_auth(c, m);
 	} else if (c->parked) {
@@ -408,7 +399,7 @@ static void on_message(struct srv_client *c, struct srv_buf *b, size_t n)
 			memcpy(c->parked_msg, b->data, n);
 			c->parked_len = n;
 			c->parked = 1;
-			c->parked_since_ns = mono_ns();
+			c->parked_since_ns = dxl_mono_ns();
 		}
 	}
 	free(m);
@@ -498,7 +489,7 @@ static void wait_any(struct dxl_server *s, const int *fds, int nfds, int timeout
 
 static void timers(struct dxl_server *s)
 {
-	int64_t now = mono_ns();
+	int64_t now = dxl_mono_ns();
 	struct srv_client *c;
 
 	for (c = s->clients; c; c = c->next) {
@@ -534,7 +525,6 @@ int dxl_server_start(dxl_pool *pool, const char *listen, const struct dxl_server
 		     dxl_server **out)
 {
 	struct dxl_server *s;
-	struct dxl_statfs st;
 	char hp[128];
 	const char *host, *port;
 	int rc;
@@ -547,10 +537,6 @@ int dxl_server_start(dxl_pool *pool, const char *listen, const struct dxl_server
 			       DXL_SERVER_OPTS_VERSION);
 	if ((rc = dxl_split_host_port(listen, hp, sizeof(hp), &host, &port)))
 		return rc;
-	if ((rc = dxl_statfs(pool, &st)))
-		return rc;
-	if (sodium_init() < 0)
-		return dxl_err(EIO, "libsodium cannot start");
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return dxl_err(ENOMEM, "server: out of memory");
@@ -560,15 +546,9 @@ int dxl_server_start(dxl_pool *pool, const char *listen, const struct dxl_server
 	s->client_timeout_ms = o->client_timeout_ms ? o->client_timeout_ms : 10000;
 	s->max_clients = o->max_clients ? o->max_clients : 256;
 	s->max_layouts = o->max_layouts ? o->max_layouts : 64;
-	s->break_ms = st.lease_break_ms;
 	s->log = o->log;
 	s->log_arg = o->log_arg;
-	if (o->key)
-		memcpy(s->key, o->key, DXL_KEY_LEN);
-	else if (!o->key_file)
-		rc = dxl_err(EINVAL, "server: no key (key_file or key)");
-	else
-		rc = dxl_key_load(o->key_file, s->key);
+	rc = dxl_key_get(o->key, o->key_file, s->key, "server");
 	if (rc == 0) {
 		s->wait_cqs = calloc(s->max_clients + 1, sizeof(*s->wait_cqs));
 		s->wait_fds = calloc(s->max_clients + 1, sizeof(*s->wait_fds));
@@ -582,16 +562,14 @@ int dxl_server_start(dxl_pool *pool, const char *listen, const struct dxl_server
 	if (rc == 0)
 		rc = start_front(s);
 	/* the server's own changes wait for its clients' recalls */
-	if (rc == 0)
-		rc = dxl_event_self_dispatch(pool, 1);
+	if (rc == 0 && (rc = dxl_event_self_dispatch(pool, 1)) == 0)
+		s->self_dispatch_on = 1;
 	if (rc) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "%s", dxl_errmsg());
-		s->self_dispatch_on = rc == 0;
 		dxl_server_close(s);
 		return dxl_err(-rc, "%s", msg); /* close cleared it */
 	}
-	s->self_dispatch_on = 1;
 	*out = s;
 	return 0;
 }
@@ -631,7 +609,7 @@ int dxl_server_run(dxl_server *s)
 		rc = dxl_event_dispatch(s->pool);
 		if (rc < 0 && rc != -EAGAIN)
 			srv_log(s, "event dispatch: %s", dxl_errmsg());
-		now = mono_ns();
+		now = dxl_mono_ns();
 		if (now - last_tick > 10000000LL) {
 			timers(s);
 			last_tick = now;

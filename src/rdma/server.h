@@ -99,7 +99,7 @@ struct dxl_server {
 	struct srv_bufs front_bufs;
 	char listen[128];
 	uint8_t key[DXL_KEY_LEN];
-	uint32_t client_timeout_ms, max_clients, max_layouts, break_ms;
+	uint32_t client_timeout_ms, max_clients, max_layouts;
 	struct srv_client *clients;
 	int nclients;
 	struct fid **wait_cqs;   /* scratch for dxl_fab_wait: max_clients + 1 */
@@ -117,7 +117,6 @@ void srv_log(struct dxl_server *s, const char *fmt, ...) DXL_PRINTF(2, 3);
 int srv_send(struct srv_client *c, struct dxl_mb *mb);
 /* Answer request m of c with status rc (<0) or 0 and the body in mb. */
 int srv_reply_err(struct srv_client *c, const struct dxl_msg *m, int rc);
-struct srv_buf *srv_tx_buf(struct srv_client *c);
 void srv_drop(struct srv_client *c, const char *why);
 
 /* server_meta.c: the requests (0, or -EWOULDBLOCK to park and retry). */
@@ -131,7 +130,6 @@ int srv_layout_return(struct srv_client *c, const struct dxl_msg *m, int ack);
 int srv_commit(struct srv_client *c, const struct dxl_msg *m);
 void srv_layouts_fence_all(struct srv_client *c);
 void srv_layouts_timers(struct srv_client *c, int64_t now);
-int srv_file_has_layouts(struct srv_client *c, struct srv_file *sf);
 void srv_layouts_return_file(struct srv_client *c, struct srv_file *sf);
 
 #endif

@@ -11,17 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "rdma/server.h"
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void send_recall(struct srv_layout *l, unsigned op, const struct dxl_event *ev)
 {
@@ -34,7 +25,7 @@ static void send_recall(struct srv_layout *l, unsigned op, const struct dxl_even
 	r->layout = l->id;
 	r->start = ev ? ev->start : l->off;
 	r->end = ev ? ev->end : l->off + l->len;
-	r->ms_left = ev ? (ev->deadline_ns - mono_ns()) / 1000000 : 0;
+	r->ms_left = ev ? (ev->deadline_ns - dxl_mono_ns()) / 1000000 : 0;
 	if (r->ms_left < 0)
 		r->ms_left = 0;
 	srv_send(l->c, &mb);
@@ -57,7 +48,7 @@ static void layout_cb(dxl_rdma_reg *reg, const struct dxl_event *ev, void *arg)
 		send_recall(l, DXL_OP_RECALL, ev);
 	} else if (ev->type == DXL_EV_REVOKED && l->state != L_FENCING) {
 		l->state = L_FENCING;
-		l->ack_deadline_ns = mono_ns() + SRV_ACK_MS * 1000000LL;
+		l->ack_deadline_ns = dxl_mono_ns() + SRV_ACK_MS * 1000000LL;
 		srv_log(c->s, "client %llu: layout %llu revoked (not returned in time)",
 			(unsigned long long)c->id, (unsigned long long)l->id);
 		send_recall(l, DXL_OP_REVOKED, NULL);
@@ -79,13 +70,7 @@ static int quiesce(dxl_rdma_reg *reg, void *arg)
 static void layout_free(struct srv_layout *l, int persist)
 {
 	struct srv_client *c = l->c;
-	struct srv_layout **pp;
-
-	for (pp = &c->layouts; *pp; pp = &(*pp)->next)
-		if (*pp == l) {
-			*pp = l->next;
-			break;
-		}
+	DXL_SLIST_REMOVE(&c->layouts, l);
 	c->nlayouts--;
 	/* a returned layout's writes are made durable, as a LAYOUTCOMMIT would */
 	if (persist && l->writable && dxl_rdma_reg_state(l->reg) != DXL_LEASE_REVOKED)
@@ -216,16 +201,6 @@ int srv_commit(struct srv_client *c, const struct dxl_msg *m)
 	/* and the metadata: sizes, lazily kept times */
 	rc = dxl_fdatasync(sf->f);
 	return srv_reply_err(c, m, rc);
-}
-
-int srv_file_has_layouts(struct srv_client *c, struct srv_file *sf)
-{
-	struct srv_layout *l;
-
-	for (l = c->layouts; l; l = l->next)
-		if (l->file == sf)
-			return 1;
-	return 0;
 }
 
 void srv_layouts_return_file(struct srv_client *c, struct srv_file *sf)

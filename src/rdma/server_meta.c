@@ -25,14 +25,8 @@ struct srv_file *srv_file_find(struct srv_client *c, uint64_t handle)
 
 static void file_free(struct srv_client *c, struct srv_file *sf)
 {
-	struct srv_file **pp;
-
 	srv_layouts_return_file(c, sf);
-	for (pp = &c->files; *pp; pp = &(*pp)->next)
-		if (*pp == sf) {
-			*pp = sf->next;
-			break;
-		}
+	DXL_SLIST_REMOVE(&c->files, sf);
 	dxl_close(sf->f);
 	c->nfiles--;
 	free(sf);
@@ -129,8 +123,7 @@ static int do_readdir(struct srv_client *c, const struct dxl_msg *m)
 		de->type = ent.type;
 		de->namelen = (uint16_t)nl;
 		dxl_mb_put_bytes(&mb, ent.name, nl);
-		dxl_mb_put(&mb, 0); /* pad to 8 */
-		mb.len = (uint32_t)DXL_ALIGN_UP(mb.len, 8);
+		dxl_mb_put(&mb, 0); /* pads the name to 8 bytes */
 		rd->count++;
 		rd->next = ent.cookie;
 	}

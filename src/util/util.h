@@ -13,6 +13,17 @@
 #define DXL_ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define DXL_ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
 #define DXL_IS_POW2(x) ((x) != 0 && ((x) & ((x) - 1)) == 0)
+/* Unlink node from the singly linked list at *headp (linked by `next`);
+ * nothing happens if it is not on it. */
+#define DXL_SLIST_REMOVE(headp, node)                                   \
+	do {                                                            \
+		__typeof__(node) *pp_;                                  \
+		for (pp_ = (headp); *pp_; pp_ = &(*pp_)->next)          \
+			if (*pp_ == (node)) {                           \
+				*pp_ = (node)->next;                    \
+				break;                                  \
+			}                                               \
+	} while (0)
 
 #if defined(__GNUC__)
 #define dxl_likely(x) __builtin_expect(!!(x), 1)
