@@ -1,4 +1,5 @@
 /* Entry point: find the subcommand, handle the help forms, run it. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,8 +53,29 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
+/*
+ * Debian's libfabric links the PSM providers, whose libinfinipath installs
+ * SIGINT, SIGTERM, SIGSEGV... handlers from a constructor: they print a
+ * backtrace into a file in the working directory and exit(1).  That broke
+ * the mount's clean SIGTERM (libfuse leaves a handler already there alone)
+ * and hides crashes.  At entry nothing of ours has set a handler, so one
+ * that is set came from a library: back to the default.  Ignored signals
+ * (a background job's SIGINT) stay ignored.
+ */
+static void default_signals(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction sa;
+		if (sigaction(sigs[i], NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+			signal(sigs[i], SIG_DFL);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	default_signals();
 	if (argc < 2) {
 		print_overview(stderr);
 		return CLI_USAGE;
