@@ -127,6 +127,11 @@ static void test_ranges(void)
 		"an overflowing mmap range is reported as: %s", dxl_errmsg());
 	if (rc == 0)
 		dxl_munmap(m);
+	/* keeping a revoked mapping is a DIRECT mapping's option only */
+	rc = dxl_mmap(f, 0, 4096, PROT_READ, DXL_MAP_KEEP_REVOKED, NULL, NULL, &m);
+	LT_SOFT(rc == -EINVAL, "dxl_mmap(DXL_MAP_KEEP_REVOKED) without DXL_MAP_DIRECT returned %d", rc);
+	if (rc == 0)
+		dxl_munmap(m);
 	rc = dxl_lease_take(f, 8192, UINT64_MAX - 4096, 0, NULL, NULL, &l);
 	LT_SOFT(rc == -EINVAL || rc == -EOVERFLOW, "a lease range that wraps returned %d", rc);
 	if (rc == 0)

@@ -299,6 +299,12 @@ int dxl_pin_segments(const dxl_pin *pin, struct dxl_seg *segs, int n);
 int dxl_unpin(dxl_pin *pin);
 
 #define DXL_MAP_DIRECT 0x1 /* lease + long-term pin; revoked = PROT_NONE */
+/* With DXL_MAP_DIRECT: a revoked mapping stays accessible (still pinned,
+ * so its units stay out of every other file) until dxl_munmap.  For a
+ * registration whose software provider (tcp) copies remote writes through
+ * the mapping with the CPU: PROT_NONE would crash the owner on a late
+ * write, and protects nothing the pins do not. */
+#define DXL_MAP_KEEP_REVOKED 0x2
 /* Map [off, off+len) of f at one contiguous address.  The range is
  * allocated and its metadata committed first, so stores made durable with
  * dxl_persist() need no fsync.  Plain mappings are kept coherent by the

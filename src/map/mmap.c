@@ -167,7 +167,8 @@ void dxl_map_revoked(dxl_mapping *m)
 {
 	if (m->revoked)
 		return;
-	mprotect(m->addr, m->len, PROT_NONE);
+	if (!(m->flags & DXL_MAP_KEEP_REVOKED))
+		mprotect(m->addr, m->len, PROT_NONE);
 	m->revoked = 1;
 }
 
@@ -198,8 +199,10 @@ int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dx
 	dxl_err_clear();
 	if (!f || !f->pool || !out || len == 0)
 		return dxl_err(EINVAL, "mmap: bad argument");
-	if (flags & ~(unsigned)DXL_MAP_DIRECT)
+	if (flags & ~(unsigned)(DXL_MAP_DIRECT | DXL_MAP_KEEP_REVOKED))
 		return dxl_err(EINVAL, "mmap: unknown flags %#x", flags);
+	if ((flags & DXL_MAP_KEEP_REVOKED) && !(flags & DXL_MAP_DIRECT))
+		return dxl_err(EINVAL, "mmap: DXL_MAP_KEEP_REVOKED needs DXL_MAP_DIRECT");
 	if (prot & ~(PROT_READ | PROT_WRITE))
 		return dxl_err(EINVAL, "mmap: prot may only be PROT_READ and PROT_WRITE");
 	if ((prot & PROT_WRITE) && (f->flags & O_ACCMODE) == O_RDONLY)

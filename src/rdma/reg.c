@@ -143,7 +143,10 @@ int dxl_rdma_register(dxl_file *f, uint64_t off, uint64_t len, struct fid_domain
 	r->arg = o->arg;
 	r->quiesce = o->quiesce;
 	r->quiesce_arg = o->quiesce_arg;
-	rc = dxl_mmap(f, moff, (size_t)(mend - moff), prot, DXL_MAP_DIRECT, reg_lease_cb, r, &r->map);
+	/* the pins, not PROT_NONE, keep a revoked range safe; a software
+	 * provider's late write must not crash the owner */
+	rc = dxl_mmap(f, moff, (size_t)(mend - moff), prot, DXL_MAP_DIRECT | DXL_MAP_KEEP_REVOKED,
+		      reg_lease_cb, r, &r->map);
 	if (rc)
 		goto fail;
 	r->addr = (uint8_t *)dxl_mapping_addr(r->map) + (off - moff);
