@@ -7,9 +7,4 @@ if(TARGET daxlease_rdma)
     add_test(NAME rdma_${mode} COMMAND rdma_test ${mode})
     set_tests_properties(rdma_${mode} PROPERTIES LABELS rdma TIMEOUT 300 RUN_SERIAL TRUE)
   endforeach()
-  # Known failing, shown as "Disabled" in every run rather than left out:
-  # 64 clients connecting at once overwhelm the server (each client's rxm
-  # endpoint costs 10-60 ms and 17-70 MB here); most runs see connects time
-  # out.  Issue 8 stays open on it; run it by hand: rdma_test many.
-  set_tests_properties(rdma_many PROPERTIES DISABLED TRUE)
 endif()

@@ -557,6 +557,12 @@ int dxl_server_start(dxl_pool *pool, const char *listen, const struct dxl_server
 	}
 	if (rc == 0 && pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		rc = dxl_err(errno, "server: pipe: %s", strerror(errno));
+	/* One endpoint per client: rxm's default shared receive pool (4096
+	 * buffers of 16 KiB) made each cost about 70 MB and 60 ms to open here,
+	 * and 64 clients connecting at once timed out.  16 buffers are plenty
+	 * for SRV_RX requests.  libfabric reads it when it starts; a value the
+	 * user set wins. */
+	setenv("FI_OFI_RXM_MSG_RX_SIZE", "16", 0);
 	if (rc == 0)
 		rc = dxl_fab_open(&s->fab, o->provider, host, port, 1);
 	if (rc == 0)
