@@ -115,20 +115,25 @@ static struct srv_buf *tx_buf(struct dxl_server *s, struct srv_bufs *bs, struct 
 	return b;
 }
 
+/* b is taken (busy) before the first try: while the provider says
+ * -FI_EAGAIN, progress runs the loop's handlers, and a nested send must
+ * not be handed the same buffer. */
 static int send_on(struct dxl_server *s, struct fid_ep *ep, fi_addr_t to, struct srv_buf *b, size_t n)
 {
 	int64_t until = dxl_mono_ns() + 1000000000LL;
 	ssize_t rc;
 
+	b->busy = 1;
 	for (;;) {
 		rc = fi_send(ep, b->data, n, b->set->desc, to, b);
 		if (rc != -FI_EAGAIN || dxl_mono_ns() > until)
 			break;
 		progress(s);
 	}
-	if (rc)
+	if (rc) {
+		b->busy = 0;
 		return dxl_err(dxl_fi_errno((int)rc), "server: fi_send: %s", fi_strerror((int)-rc));
-	b->busy = 1;
+	}
 	return 0;
 }
 
