@@ -720,26 +720,59 @@ static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonbl
 		return 0;
 	old_size = in->size;
 	tx = dxl_tx_begin(&fs->j);
-	rc = grow_zero(fs, tx, ino, old_size, size);
+	if (size > old_size) {
+		rc = grow_zero(fs, tx, ino, old_size, size);
+		if (rc == 0)
+			rc = set_times(fs, tx, ino, size, 1);
+		rc = tx_end(fs, tx, rc);
+		dxl_fs_layout_changed(fs, ino, old_size, UINT64_MAX);
+		return rc;
+	}
+	/*
+	 * Shrinking is one transaction — new size, the cut unit, the units
+	 * past the new EOF — so a crash shows the file before or after,
+	 * never a size without its extents (the crash-state explorer checks
+	 * this).  The cut unit's tail must read zeros past EOF (a mapping's
+	 * last page, POSIX): a shared cut unit is copied inside the
+	 * transaction with its tail zeroed in the private copy; an unshared
+	 * one is zeroed in place only after the commit, since before it the
+	 * old size still shows those bytes.
+	 */
+	uint64_t cut = 0, cut_phys = 0;
+	if (size & (fs->unit - 1)) {
+		struct dxl_map m;
+		uint64_t phys = 0, n = 0;
+		rc = dxl_ext_map(fs, tx, ino, size >> fs->unit_shift, &m);
+		if (rc == 0 && !m.hole)
+			rc = cow_units(fs, tx, ino, size >> fs->unit_shift, 1, &m, &phys, &n);
+		if (rc == 0 && !m.hole) {
+			if (phys != m.phys)
+				dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, phys) + (size & (fs->unit - 1)), 0,
+						fs->unit - (size & (fs->unit - 1)));
+			else
+				cut = 1, cut_phys = phys;
+		}
+	}
 	if (rc == 0)
 		rc = set_times(fs, tx, ino, size, 1);
-	rc = tx_end(fs, tx, rc);
-	if (rc)
-		return rc;
-	/* Shrinking: the cut unit's tail is zeroed once the size is durable,
-	 * so a mapping's last page reads zeros past EOF, as POSIX asks (a
-	 * crash before it is covered by growth zeroing). */
-	if (size < old_size && (size & (fs->unit - 1))) {
-		tx = dxl_tx_begin(&fs->j);
-		rc = zero_in_unit(fs, tx, ino, size >> fs->unit_shift, size & (fs->unit - 1), fs->unit);
-		rc = tx_end(fs, tx, rc);
-		if (rc)
-			return rc;
+	int more = 0;
+	if (rc == 0) {
+		rc = dxl_ext_remove(fs, tx, ino, units_up(fs, size), UINT64_MAX >> fs->unit_shift);
+		if (rc == -EAGAIN)
+			more = 1, rc = 0;
 	}
-	/* Units past the new EOF go after the size is durable: a crash in
-	 * between leaves them allocated past EOF, which is legal (as after
-	 * fallocate KEEP_SIZE), never a file that lost data it still shows. */
-	rc = remove_units(fs, ino, units_up(fs, size), UINT64_MAX >> fs->unit_shift);
+	rc = tx_end(fs, tx, rc);
+	if (rc == 0 && cut) {
+		dxl_pmem_memset(&fs->pm, dxl_unit_ptr(fs, cut_phys) + (size & (fs->unit - 1)), 0,
+				fs->unit - (size & (fs->unit - 1)));
+		dxl_pmem_drain(&fs->pm);
+	}
+	/* More extents than one transaction holds: the rest go in further
+	 * ones.  A crash in between leaves them allocated past EOF (legal,
+	 * as after fallocate KEEP_SIZE, and fsck-clean), never a file that
+	 * lost data it still shows. */
+	if (rc == 0 && more)
+		rc = remove_units(fs, ino, units_up(fs, size), UINT64_MAX >> fs->unit_shift);
 	dxl_fs_layout_changed(fs, ino, size, UINT64_MAX);
 	return rc;
 }
@@ -874,8 +907,16 @@ static int punch_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 	}
 	if (rc == 0)
 		rc = set_times(fs, tx, ino, 0, 0);
+	/* the whole units go in the same transaction: a crash shows the hole
+	 * punched or not, not half of it (unless it needs more than one) */
+	int more = 0;
+	if (rc == 0 && last > first) {
+		rc = dxl_ext_remove(fs, tx, ino, first, last - first);
+		if (rc == -EAGAIN)
+			more = 1, rc = 0;
+	}
 	rc = tx_end(fs, tx, rc);
-	if (rc == 0 && last > first)
+	if (rc == 0 && more)
 		rc = remove_units(fs, ino, first, last - first);
 	dxl_fs_layout_changed(fs, ino, off, end);
 	return rc;

@@ -33,15 +33,6 @@ static void write_backup_sb(struct dxl_fs *fs)
 	dxl_pmem_drain(&fs->pm);
 }
 
-/* Zero a metadata area cheaply: a hole in a regular file, stores elsewhere. */
-static void zero_area(struct dxl_pmem *pm, uint64_t off, uint64_t len)
-{
-	if (pm->backend != DXL_BACKEND_DEVDAX &&
-	    fallocate(pm->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
-		return;
-	dxl_pmem_memset(pm, pm->base + off, 0, len);
-}
-
 static void set_bit(uint8_t *bitmap, uint64_t i)
 {
 	bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
@@ -54,6 +45,7 @@ int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts)
 	struct dxl_geom_req req;
 	struct dxl_sb sb;
 	struct dxl_inode *root;
+	uint64_t buf[DXL_BLOCK_SIZE / sizeof(uint64_t)];
 	uint8_t *blk;
 	struct stat st;
 	int rc, existed;
@@ -108,16 +100,19 @@ int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts)
 	 * rather than a mix of two. */
 	dxl_pmem_memset(&pm, pm.base, 0, DXL_BLOCK_SIZE);
 	dxl_pmem_drain(&pm);
-	zero_area(&pm, DXL_BLOCK_SIZE, (sb.meta_blk + 2) * DXL_BLOCK_SIZE - DXL_BLOCK_SIZE);
+	dxl_pmem_zero_area(&pm, DXL_BLOCK_SIZE, (sb.meta_blk + 2) * DXL_BLOCK_SIZE - DXL_BLOCK_SIZE);
 
-	blk = pm.base + sb.mbitmap_blk * DXL_BLOCK_SIZE;
+	/* Blocks are built in DRAM and copied in: every store into the pool
+	 * goes through pmem (the trace build checks that). */
+	blk = (uint8_t *)buf;
+	memcpy(blk, pm.base + sb.mbitmap_blk * DXL_BLOCK_SIZE, DXL_BLOCK_SIZE);
 	set_bit(blk, 0); /* root inode */
 	set_bit(blk, 1); /* refcount tree root */
 	/* bits past the last metadata block / unit stay set-free: the
 	 * allocator bounds its search by the counts, fsck checks the bits */
-	dxl_pmem_flush(&pm, blk, DXL_BLOCK_SIZE);
+	dxl_pmem_memcpy(&pm, pm.base + sb.mbitmap_blk * DXL_BLOCK_SIZE, blk, DXL_BLOCK_SIZE);
 
-	root = (struct dxl_inode *)(pm.base + sb.root_ino * DXL_BLOCK_SIZE);
+	root = (struct dxl_inode *)buf;
 	memset(root, 0, DXL_BLOCK_SIZE);
 	root->magic = DXL_INODE_MAGIC;
 	root->ino = sb.root_ino;
@@ -130,13 +125,12 @@ int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts)
 	root->parent = sb.root_ino;
 	dxl_bt_init_root((uint8_t *)root + DXL_INODE_HDR, DXL_INODE_ROOT_CAP, sb.root_ino);
 	dxl_fmt_finalize(&sb, sb.root_ino, root);
-	dxl_pmem_flush(&pm, root, DXL_BLOCK_SIZE);
+	dxl_pmem_memcpy(&pm, pm.base + sb.root_ino * DXL_BLOCK_SIZE, root, DXL_BLOCK_SIZE);
 
-	blk = pm.base + sb.refc_blk * DXL_BLOCK_SIZE;
 	memset(blk, 0, DXL_BLOCK_SIZE);
 	dxl_bt_init_root(blk, DXL_BLOCK_SIZE, 0);
 	dxl_fmt_finalize(&sb, sb.refc_blk, blk);
-	dxl_pmem_flush(&pm, blk, DXL_BLOCK_SIZE);
+	dxl_pmem_memcpy(&pm, pm.base + sb.refc_blk * DXL_BLOCK_SIZE, blk, DXL_BLOCK_SIZE);
 	dxl_pmem_drain(&pm);
 
 	/* backup, then primary: the primary's magic makes it a pool */
@@ -461,20 +455,6 @@ int dxl_tune_unbreakable(dxl_pool *pool, int allow)
 
 void dxl_persist(dxl_pool *pool, const void *addr, size_t len)
 {
-	struct dxl_pmem *pm;
-
-	if (!pool || !addr || !len)
-		return;
-	pm = &pool->fs.pm;
-	if (!pm->need_msync) {
-		dxl_pmem_persist(pm, addr, len);
-		return;
-	}
-	/* A mapping of the pool lives at its own address: msync exactly that
-	 * range, not merged with ranges of the pool's main mapping. */
-	{
-		uintptr_t lo = DXL_ALIGN_DOWN((uintptr_t)addr, 4096);
-		uintptr_t hi = DXL_ALIGN_UP((uintptr_t)addr + len, 4096);
-		msync((void *)lo, hi - lo, MS_SYNC);
-	}
+	if (pool)
+		dxl_pmem_persist_user(&pool->fs.pm, addr, len);
 }

@@ -72,7 +72,7 @@ int dxl_journal_recover(struct dxl_journal *j, struct dxl_pmem *pm, struct dxl_s
 		dxl_pmem_memcpy(pm, pm->base + rec.off, log + pos + sizeof(rec), rec.len);
 		pos += sizeof(rec) + DXL_ALIGN_UP(rec.len, DXL_JREC_ALIGN);
 	}
-	dxl_pmem_drain(pm);
+	dxl_pmem_drain_named(pm, "replay");
 	if (j->changes)
 		__atomic_add_fetch(j->changes, 1, __ATOMIC_RELEASE);
 	return 0;

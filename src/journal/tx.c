@@ -195,11 +195,10 @@ static int log_rec(struct dxl_journal *j, uint8_t *log, uint64_t room, uint64_t 
 	struct dxl_jrec rec = { .off = off, .len = len, .pad = 0 };
 	uint64_t need = sizeof(rec) + DXL_ALIGN_UP(len, DXL_JREC_ALIGN);
 
-	(void)j;
 	if (*used + need > room)
 		return -ENOSPC;
-	memcpy(log + *used, &rec, sizeof(rec));
-	memcpy(log + *used + sizeof(rec), src, len);
+	dxl_pmem_store(j->pm, log + *used, &rec, sizeof(rec));
+	dxl_pmem_store(j->pm, log + *used + sizeof(rec), src, len);
 	*used += need;
 	return 0;
 }
@@ -268,9 +267,9 @@ int dxl_tx_commit(struct dxl_tx *tx)
 	hdr.rec_crc = dxl_crc32c(0, log, used);
 	memcpy(hdr.uuid, j->sb->uuid, sizeof(hdr.uuid));
 	hdr.crc = dxl_crc32c(0, &hdr, sizeof(hdr));
-	dxl_pmem_flush(pm, log, used);
+	dxl_pmem_flush_named(pm, log, used, "log");
 	dxl_pmem_memcpy(pm, jh, &hdr, sizeof(hdr));
-	dxl_pmem_drain(pm);
+	dxl_pmem_drain_named(pm, "commit");
 	j->seq++;
 
 	/* Apply in place: from here on the transaction is committed. */
@@ -284,12 +283,12 @@ int dxl_tx_commit(struct dxl_tx *tx)
 			uint32_t run = run_len(dirty, start);
 			size_t off = (size_t)start * DXL_CACHELINE, n = (size_t)run * DXL_CACHELINE;
 
-			memcpy(cur + off, sh + off, n);
+			dxl_pmem_store(pm, cur + off, sh + off, n);
 			dxl_pmem_flush(pm, cur + off, n);
 			dirty = start + run >= 64 ? 0 : dirty & (~0ull << (start + run));
 		}
 	}
-	dxl_pmem_drain(pm);
+	dxl_pmem_drain_named(pm, "apply");
 	if (j->changes)
 		__atomic_add_fetch(j->changes, 1, __ATOMIC_RELEASE);
 	tx_reset(tx);

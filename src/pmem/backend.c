@@ -24,6 +24,7 @@
 
 #include "daxlease/daxlease.h"
 #include "pmem/pmem.h"
+#include "pmem/trace.h"
 #include "util/util.h"
 
 #ifndef MAP_SHARED_VALIDATE
@@ -354,6 +355,14 @@ int dxl_pmem_open(const char *path, uint64_t size, unsigned flags, struct dxl_pm
 	if (!path)
 		return dxl_err(EINVAL, "dxl_pmem_open: no path");
 	int rc = do_open(path, size, flags, pm);
+#ifdef DXL_PMEM_TRACE
+	/* The trace models the pool as DAX memory: durability is what the
+	 * flushes and fences make it, so no msync may stand in for them. */
+	if (rc == 0 && dxl_trace_attach(pm)) {
+		pm->traced = 1;
+		pm->need_msync = 0;
+	}
+#endif
 	if (rc) {
 		if (pm->fd >= 0)
 			close(pm->fd);

@@ -8,13 +8,30 @@
  * machine has them.  See docs/pmem.md for the reasoning.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "daxlease/daxlease.h"
 #include "pmem/pmem.h"
+#include "pmem/trace.h"
 #include "util/util.h"
+
+#ifdef DXL_PMEM_TRACE
+#define TRACED(pm) ((pm) && (pm)->traced)
+#define SITE site
+#else
+#define TRACED(pm) 0
+#define SITE NULL
+#define dxl_trace_store(...) ((void)0)
+#define dxl_trace_flush(...) ((void)0)
+#define dxl_trace_fence(...) ((void)0)
+#define dxl_trace_msync(...) ((void)0)
+#define dxl_trace_skip_drain(name) 0
+#define dxl_trace_skip_flush(name) 0
+#endif
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define DXL_X86 1
@@ -210,15 +227,26 @@ void dxl_pmem_forget_thread_range(const struct dxl_pmem *pm)
 	}
 }
 
-void dxl_pmem_flush(struct dxl_pmem *pm, const void *addr, size_t len)
+void dxl_pmem_flush_(struct dxl_pmem *pm, const void *addr, size_t len,
+		     const char *name DXL_PMEM_SITE_PARAM)
 {
+	if (TRACED(pm)) {
+		if (dxl_trace_skip_flush(name))
+			return;
+		dxl_trace_flush(pm, addr, len, name, SITE);
+	}
 	stat_inc(&stats.flushes);
 	flush_raw(addr, len);
 	pending_add(pm, addr, len);
 }
 
-void dxl_pmem_drain(struct dxl_pmem *pm)
+void dxl_pmem_drain_(struct dxl_pmem *pm, const char *name DXL_PMEM_SITE_PARAM)
 {
+	if (TRACED(pm)) {
+		if (dxl_trace_skip_drain(name))
+			return;
+		dxl_trace_fence(pm, name, SITE);
+	}
 	stat_inc(&stats.drains);
 #ifdef DXL_X86
 	/* Orders CLWB/CLFLUSHOPT and non-temporal stores before later stores.
@@ -235,10 +263,34 @@ void dxl_pmem_drain(struct dxl_pmem *pm)
 	}
 }
 
-void dxl_pmem_persist(struct dxl_pmem *pm, const void *addr, size_t len)
+void dxl_pmem_store_(struct dxl_pmem *pm, void *dst, const void *src, size_t len
+		     DXL_PMEM_SITE_PARAM)
 {
-	dxl_pmem_flush(pm, addr, len);
-	dxl_pmem_drain(pm);
+	memcpy(dst, src, len);
+	if (TRACED(pm))
+		dxl_trace_store(pm, dst, len, 0, SITE);
+}
+
+void dxl_pmem_persist_user_(struct dxl_pmem *pm, const void *addr, size_t len
+			    DXL_PMEM_SITE_PARAM)
+{
+	if (!pm || !addr || !len)
+		return;
+	if (!pm->need_msync) {
+		if (TRACED(pm))
+			dxl_trace_store(pm, addr, len, 0, SITE);
+		dxl_pmem_flush_(pm, addr, len, NULL DXL_PMEM_SITE_PASS);
+		dxl_pmem_drain_(pm, NULL DXL_PMEM_SITE_PASS);
+		return;
+	}
+	/* A mapping of the pool lives at its own address: msync exactly that
+	 * range, not merged with ranges of the pool's main mapping. */
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = (uintptr_t)addr & ~(pg - 1);
+	uintptr_t hi = ((uintptr_t)addr + len + pg - 1) & ~(pg - 1);
+	stat_inc(&stats.msyncs);
+	if (msync((void *)lo, hi - lo, MS_SYNC) != 0)
+		note_io_error(pm, -errno);
 }
 
 /* ------------------------------------------------- non-temporal stores */
@@ -342,7 +394,20 @@ static void nt_set(uint8_t *d, int c, size_t lines)
  * without merging, so they take cached stores and a flush.  The caller's
  * drain (SFENCE) orders the streamed stores.
  */
-void dxl_pmem_memcpy(struct dxl_pmem *pm, void *dst, const void *src, size_t len)
+static void copy_flush(struct dxl_pmem *pm, void *dst, const void *src, size_t len);
+static void set_flush(struct dxl_pmem *pm, void *dst, int c, size_t len);
+
+void dxl_pmem_memcpy_(struct dxl_pmem *pm, void *dst, const void *src, size_t len
+		      DXL_PMEM_SITE_PARAM)
+{
+	copy_flush(pm, dst, src, len);
+	if (TRACED(pm)) {
+		dxl_trace_store(pm, dst, len, 1, SITE);
+		dxl_trace_flush(pm, dst, len, NULL, SITE);
+	}
+}
+
+static void copy_flush(struct dxl_pmem *pm, void *dst, const void *src, size_t len)
 {
 	uint8_t *d = dst;
 	const uint8_t *s = src;
@@ -376,7 +441,16 @@ void dxl_pmem_memcpy(struct dxl_pmem *pm, void *dst, const void *src, size_t len
 	flush_raw(d, len);
 }
 
-void dxl_pmem_memset(struct dxl_pmem *pm, void *dst, int c, size_t len)
+void dxl_pmem_memset_(struct dxl_pmem *pm, void *dst, int c, size_t len DXL_PMEM_SITE_PARAM)
+{
+	set_flush(pm, dst, c, len);
+	if (TRACED(pm)) {
+		dxl_trace_store(pm, dst, len, 1, SITE);
+		dxl_trace_flush(pm, dst, len, NULL, SITE);
+	}
+}
+
+static void set_flush(struct dxl_pmem *pm, void *dst, int c, size_t len)
 {
 	uint8_t *d = dst;
 
@@ -407,6 +481,20 @@ void dxl_pmem_memset(struct dxl_pmem *pm, void *dst, int c, size_t len)
 	flush_raw(d, len);
 }
 
+void dxl_pmem_zero_area_(struct dxl_pmem *pm, uint64_t off, uint64_t len DXL_PMEM_SITE_PARAM)
+{
+	if (pm->backend == DXL_BACKEND_DEVDAX ||
+	    fallocate(pm->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) != 0) {
+		dxl_pmem_memset_(pm, pm->base + off, 0, len DXL_PMEM_SITE_PASS);
+		return;
+	}
+	/* the hole reads as zeros at once; in the trace it is a store of zeros */
+	if (TRACED(pm)) {
+		dxl_trace_store(pm, pm->base + off, len, 1, SITE);
+		dxl_trace_flush(pm, pm->base + off, len, NULL, SITE);
+	}
+}
+
 /* ---------------------------------------------------------- the rest */
 
 int dxl_pmem_sync(struct dxl_pmem *pm, uint64_t off, uint64_t len)
@@ -422,6 +510,8 @@ int dxl_pmem_sync(struct dxl_pmem *pm, uint64_t off, uint64_t len)
 		return dxl_err(-e, "%s: an earlier write-back failed: %s", pm->path, strerror(-e));
 	if (!pm->need_msync || len == 0)
 		return 0;
+	if (TRACED(pm))
+		dxl_trace_msync(pm, pm->base + off, len, NULL);
 	int rc = msync_range((uintptr_t)pm->base + off, (uintptr_t)pm->base + off + len);
 	if (rc) {
 		note_io_error(pm, rc);

@@ -20,6 +20,7 @@ struct dxl_pmem {
 	int need_msync;        /* durability needs msync (mapping is not DAX) */
 	int rdonly;
 	int io_error;          /* sticky: first failed msync in drain (negative errno) */
+	int traced;            /* trace build: this pool's persistence is logged (trace.h) */
 	char path[4096];
 };
 
@@ -47,20 +48,77 @@ void dxl_pmem_close(struct dxl_pmem *pm);
 const char *dxl_pmem_method(const struct dxl_pmem *pm);
 
 /*
+ * The trace build (-DDXL_PMEM_TRACE, the library variant the crash-state
+ * explorer links; see trace.h) logs every primitive below with the source
+ * line that called it.  The macros pass that line; in the normal build
+ * they pass nothing, so the product library has no trace code at all.
+ */
+#ifdef DXL_PMEM_TRACE
+#define DXL_PMEM_STR_(x) #x
+#define DXL_PMEM_STR(x) DXL_PMEM_STR_(x)
+#define DXL_PMEM_SITE_PARAM , const char *site
+#define DXL_PMEM_SITE_ARG , __FILE__ ":" DXL_PMEM_STR(__LINE__)
+#define DXL_PMEM_SITE_PASS , site
+#else
+#define DXL_PMEM_SITE_PARAM
+#define DXL_PMEM_SITE_ARG
+#define DXL_PMEM_SITE_PASS
+#endif
+
+/*
  * Persistence primitives.  flush = write back the cache lines of a range
  * (CLWB / CLFLUSHOPT / CLFLUSH chosen by CPUID at first use); drain = the
  * fence that orders and completes them (SFENCE).  persist = flush + drain.
  * On a non-DAX mapping (need_msync) drain also msyncs the ranges flushed
  * since the last drain, so the same call sequence is durable on any backend.
+ *
+ * A drain or flush may carry a name ("commit"): the trace build reports
+ * crash points by it, and its test switches DXL_TEST_SKIP_DRAIN=NAME and
+ * DXL_TEST_SKIP_FLUSH=NAME leave that one out, to show that the explorer
+ * notices.  The normal build ignores the name.
  */
-void dxl_pmem_flush(struct dxl_pmem *pm, const void *addr, size_t len);
-void dxl_pmem_drain(struct dxl_pmem *pm);
-void dxl_pmem_persist(struct dxl_pmem *pm, const void *addr, size_t len);
+void dxl_pmem_flush_(struct dxl_pmem *pm, const void *addr, size_t len,
+		     const char *name DXL_PMEM_SITE_PARAM);
+void dxl_pmem_drain_(struct dxl_pmem *pm, const char *name DXL_PMEM_SITE_PARAM);
+#define dxl_pmem_flush(pm, addr, len) dxl_pmem_flush_((pm), (addr), (len), NULL DXL_PMEM_SITE_ARG)
+#define dxl_pmem_flush_named(pm, addr, len, name) \
+	dxl_pmem_flush_((pm), (addr), (len), (name) DXL_PMEM_SITE_ARG)
+#define dxl_pmem_drain(pm) dxl_pmem_drain_((pm), NULL DXL_PMEM_SITE_ARG)
+#define dxl_pmem_drain_named(pm, name) dxl_pmem_drain_((pm), (name) DXL_PMEM_SITE_ARG)
+#define dxl_pmem_persist(pm, addr, len)             \
+	do {                                        \
+		dxl_pmem_flush((pm), (addr), (len)); \
+		dxl_pmem_drain(pm);                  \
+	} while (0)
+
+/* A cached store into the mapping, to be flushed later by the caller
+ * (a plain memcpy; the trace build logs it).  Every store into the pool
+ * that is not one of the copies below goes through here. */
+void dxl_pmem_store_(struct dxl_pmem *pm, void *dst, const void *src, size_t len
+		     DXL_PMEM_SITE_PARAM);
+#define dxl_pmem_store(pm, dst, src, len) dxl_pmem_store_((pm), (dst), (src), (len) DXL_PMEM_SITE_ARG)
 
 /* Copy / fill into the mapping and flush (no drain): non-temporal stores for
  * large lengths, cached stores + flush for small ones. */
-void dxl_pmem_memcpy(struct dxl_pmem *pm, void *dst, const void *src, size_t len);
-void dxl_pmem_memset(struct dxl_pmem *pm, void *dst, int c, size_t len);
+void dxl_pmem_memcpy_(struct dxl_pmem *pm, void *dst, const void *src, size_t len
+		      DXL_PMEM_SITE_PARAM);
+void dxl_pmem_memset_(struct dxl_pmem *pm, void *dst, int c, size_t len DXL_PMEM_SITE_PARAM);
+#define dxl_pmem_memcpy(pm, dst, src, len) dxl_pmem_memcpy_((pm), (dst), (src), (len) DXL_PMEM_SITE_ARG)
+#define dxl_pmem_memset(pm, dst, c, len) dxl_pmem_memset_((pm), (dst), (c), (len) DXL_PMEM_SITE_ARG)
+
+/* Zero [off, off+len) of the pool cheaply and flush it (no drain): a hole
+ * punched in a file, stores elsewhere (mkfs's metadata areas). */
+void dxl_pmem_zero_area_(struct dxl_pmem *pm, uint64_t off, uint64_t len DXL_PMEM_SITE_PARAM);
+#define dxl_pmem_zero_area(pm, off, len) dxl_pmem_zero_area_((pm), (off), (len) DXL_PMEM_SITE_ARG)
+
+/* Make durable what the application stored through a mapping of its own
+ * (dxl_persist): addr lies in such a mapping, not in pm->base.  Flush +
+ * drain on DAX, msync of exactly that range elsewhere.  The trace build
+ * logs the bytes as stores seen at this point: the library cannot see the
+ * application's stores earlier. */
+void dxl_pmem_persist_user_(struct dxl_pmem *pm, const void *addr, size_t len
+			    DXL_PMEM_SITE_PARAM);
+#define dxl_pmem_persist_user(pm, addr, len) dxl_pmem_persist_user_((pm), (addr), (len) DXL_PMEM_SITE_ARG)
 
 /* Write back a range of the mapping to the backing file where that is
  * needed for durability (no-op on DAX); used by fsync.  Also reports a

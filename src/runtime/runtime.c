@@ -30,7 +30,9 @@ static int rt_init(struct rt_shared *sh)
 	pthread_mutexattr_t a;
 	int rc;
 
-	memset(sh, 0, sizeof(*sh)); /* a fresh tmpfs file is zero: this is for a reused one */
+	/* No memset: the first opener truncated the file to 0 and back, so it
+	 * reads as zeros, and touching every page of the tables would cost
+	 * a page allocation each on every first open. */
 	pthread_mutexattr_init(&a);
 	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
