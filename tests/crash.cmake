@@ -8,3 +8,41 @@ if(DXL_CRASH)
   target_include_directories(crashx PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR}/crash)
   target_link_libraries(crashx PRIVATE daxlease_traced)
 endif()
+
+if(DXL_CRASH)
+  # seq-1 in full and a seeded sample of seq-2, both units; under a
+  # sanitizer only the 4 KiB seq-1 run (the code under test is the same).
+  function(dxl_crash_test name)
+    add_test(NAME ${name} COMMAND crashx ${ARGN})
+    set_tests_properties(${name} PROPERTIES LABELS crash TIMEOUT 1500
+                         PASS_REGULAR_EXPRESSION "crash states: [0-9]+ explored, 0 violations")
+  endfunction()
+  # A run that must find violations: a test switch took a fence or a
+  # flush out of the commit path.
+  function(dxl_crash_must_fail name env)
+    add_test(NAME ${name} COMMAND crashx --expect-violations --max-report 1 ${ARGN})
+    set_tests_properties(${name} PROPERTIES LABELS crash TIMEOUT 600 ENVIRONMENT "${env}"
+                         PASS_REGULAR_EXPRESSION "crash states: [0-9]+ explored, [1-9][0-9]* violations")
+  endfunction()
+
+  dxl_crash_test(crash_seq1_4k --unit 4k)
+  dxl_crash_must_fail(crash_catches_no_commit_fence DXL_TEST_SKIP_DRAIN=commit --unit 4k --only create)
+  dxl_crash_must_fail(crash_catches_no_log_flush DXL_TEST_SKIP_FLUSH=log --unit 4k --only write_small)
+  # the in-place apply's fence is only missed once another commit follows
+  dxl_crash_must_fail(crash_catches_no_apply_fence DXL_TEST_SKIP_DRAIN=apply
+                      --unit 4k --only write_unaligned,unlink_open)
+  # the workloads that found bugs (docs/testing.md), both units
+  foreach(w truncate_down punch truncate_unit)
+    dxl_crash_test(crash_regress_${w}_2m --unit 2m --only ${w})
+  endforeach()
+  if(NOT DXL_SANITIZE)
+    dxl_crash_test(crash_seq1_2m --unit 2m)
+    dxl_crash_test(crash_seq2_sample_4k --unit 4k --seq 2 --sample 150 --seed 1)
+    dxl_crash_test(crash_seq2_sample_2m --unit 2m --seq 2 --sample 20 --seed 1)
+  endif()
+  if(DXL_LONG_TESTS)
+    dxl_crash_test(crash_seq2_full --seq 2)
+    dxl_crash_test(crash_seq1_k3 -k 3)
+    set_tests_properties(crash_seq2_full crash_seq1_k3 PROPERTIES TIMEOUT 86400)
+  endif()
+endif()

@@ -80,7 +80,7 @@ struct cx_piece {          /* the part of one store that falls in one line */
 };
 struct cx_item {           /* what a crash image keeps or loses as a whole */
 	uint32_t first, n;  /* pieces [first, first+n) */
-	uint32_t ev;
+	const char *site;   /* of its store */
 };
 struct cx_model {
 	uint64_t size;
@@ -99,6 +99,7 @@ struct cx_model {
 	uint64_t *keys;     /* images seen in this operation (set of keys) */
 	size_t nkeys, kcap;
 	const struct cx_trace *tr;
+	uint8_t *own;       /* bytes of pieces kept in flight past their trace */
 	size_t outside;     /* primitives on addresses outside the pool */
 	size_t first_outside;
 };
@@ -122,6 +123,10 @@ void cx_model_begin(struct cx_model *m, uint8_t *ref_buf);
 /* Replay tr; fn is called at every fence (before it) and at the end.
  * Returns fn's first nonzero return, or 0. */
 int cx_model_replay(struct cx_model *m, const struct cx_trace *tr, cx_point_fn fn, void *arg);
+
+/* The trace replayed last is about to be freed: copy the bytes of the
+ * pieces still in flight into the model. */
+void cx_model_detach(struct cx_model *m);
 
 /* Subsets of the in-flight items, of size 0..k, and the complements of
  * those (everything kept but 0..k items), one per distinct image. */

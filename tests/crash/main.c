@@ -358,6 +358,7 @@ static int run_workload(const int *ops, int nops, uint64_t unit)
 			bypass_violation(wname, unit, i, op->name, what);
 			memcpy(m.cache, real, (size_t)m.size);
 		}
+		cx_model_detach(&m);
 		cx_trace_free(&t);
 		cx_snap_free(&pre);
 		pre = post;

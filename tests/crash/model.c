@@ -166,6 +166,7 @@ void cx_model_free(struct cx_model *m)
 	free(m->mchanged.lo);
 	free(m->mchanged.hi);
 	free(m->keys);
+	free(m->own);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -250,7 +251,7 @@ static void add_piece(struct cx_model *m, uint64_t line, uint16_t lo, uint16_t h
 	m->it[m->nit - 1].n++;
 }
 
-static void new_item(struct cx_model *m, uint32_t ev)
+static void new_item(struct cx_model *m, const char *site)
 {
 	if (m->nit == m->itcap) {
 		size_t cap = m->itcap ? m->itcap * 2 : 256;
@@ -262,7 +263,7 @@ static void new_item(struct cx_model *m, uint32_t ev)
 	}
 	m->it[m->nit].first = (uint32_t)m->np;
 	m->it[m->nit].n = 0;
-	m->it[m->nit].ev = ev;
+	m->it[m->nit].site = site;
 	m->nit++;
 }
 
@@ -280,7 +281,7 @@ static void do_store(struct cx_model *m, const struct cx_ev *e, uint32_t ev)
 	for (l = l0; l <= l1; l++) {
 		uint64_t a = MAX64(off, l * CX_LINE), b = MIN64(end, (l + 1) * CX_LINE);
 		if ((l - l0) % per == 0)
-			new_item(m, ev);
+			new_item(m, e->site);
 		add_piece(m, l, (uint16_t)(a - l * CX_LINE), (uint16_t)(b - l * CX_LINE),
 			  e->data + (a - off), ev, 0);
 	}
@@ -340,7 +341,7 @@ static void do_fence(struct cx_model *m)
 		if (p.item != last_item) {
 			m->it[nit].first = (uint32_t)np;
 			m->it[nit].n = 0;
-			m->it[nit].ev = m->it[p.item].ev;
+			m->it[nit].site = m->it[p.item].site;
 			last_item = p.item;
 			nit++;
 		}
@@ -395,6 +396,27 @@ int cx_model_replay(struct cx_model *m, const struct cx_trace *tr, cx_point_fn f
 	struct cx_point end = { .ev = tr->n, .end = 1, .site = "return", .index = fences,
 				.step = steps };
 	return fn ? fn(m, &end, arg) : 0;
+}
+
+void cx_model_detach(struct cx_model *m)
+{
+	size_t need = 0, at = 0, i;
+	uint8_t *own;
+
+	for (i = 0; i < m->np; i++)
+		need += (size_t)(m->p[i].hi - m->p[i].lo);
+	own = malloc(need ? need : 1);
+	if (!own)
+		abort();
+	for (i = 0; i < m->np; i++) {
+		size_t n = (size_t)(m->p[i].hi - m->p[i].lo);
+		memcpy(own + at, m->p[i].data, n);
+		m->p[i].data = own + at;
+		at += n;
+	}
+	free(m->own);
+	m->own = own;
+	m->tr = NULL;
 }
 
 /* ------------------------------------------------------------ subsets */
@@ -614,11 +636,10 @@ void cx_model_describe(const struct cx_model *m, const struct cx_subset *s, char
 	for (k = 0; k < s->n && used < len; k++) {
 		const struct cx_item *it = &m->it[s->item[k]];
 		const struct cx_piece *p = &m->p[it->first];
-		const struct cx_ev *e = &m->tr->ev[it->ev];
 		used += (size_t)snprintf(buf + used, len - used, "%s#%u: %u line(s) from 0x%llx, %s",
 					 k ? "; " : "", s->item[k], it->n,
 					 (unsigned long long)(p->line * CX_LINE),
-					 e->site ? e->site : "?");
+					 it->site ? it->site : "?");
 	}
 	if (used < len)
 		snprintf(buf + used, len - used, "}, %s the rest", s->lost ? "kept" : "lost");
