@@ -31,6 +31,12 @@ if(DXL_CRASH)
   # the in-place apply's fence is only missed once another commit follows
   dxl_crash_must_fail(crash_catches_no_apply_fence DXL_TEST_SKIP_DRAIN=apply
                       --unit 4k --only write_unaligned,unlink_open)
+  # stores the trace does not see must be reported as going around src/pmem
+  add_test(NAME crash_catches_untraced_store COMMAND crashx --expect-violations --max-report 1
+           --unit 4k --only create)
+  set_tests_properties(crash_catches_untraced_store PROPERTIES LABELS crash TIMEOUT 600
+                       ENVIRONMENT DXL_TEST_UNTRACED=journal/tx.c
+                       PASS_REGULAR_EXPRESSION "stores around the trace: [1-9]")
   # the workloads that found bugs (docs/testing.md), both units
   foreach(w truncate_down punch truncate_unit)
     dxl_crash_test(crash_regress_${w}_2m --unit 2m --only ${w})

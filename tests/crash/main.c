@@ -73,6 +73,8 @@ static void usage(FILE *f)
 		"  --paranoid          compare the whole image after every restore\n"
 		"  --max-report N      violations printed in full (default 20)\n"
 		"  --dir D             scratch directory (default /dev/shm, else $TMPDIR)\n"
+		"  --shard I/N         run every Nth workload from the Ith (0-based): N processes\n"
+		"                      share a long run\n"
 		"  -v                  a line per workload\n"
 		"  -h, --help          this text\n"
 		"The last line is \"crash states: N explored, M violations\".\n");
@@ -259,6 +261,14 @@ static void on_step(struct cx_ctx *c)
 	st->n++;
 }
 
+static long shard_i, shard_n = 1, widx;
+
+/* --shard I/N: this process runs every Nth workload from the Ith */
+static int mine(void)
+{
+	return widx++ % shard_n == shard_i;
+}
+
 static int run_workload(const int *ops, int nops, uint64_t unit)
 {
 	char wname[512] = "", path[512];
@@ -408,7 +418,8 @@ static void run_unit(uint64_t unit)
 	if (cx_opt.seq == 1) {
 		for (int i = 0; i < cx_nops; i++) {
 			ops[0] = i;
-			run_workload(ops, 1, unit);
+			if (mine())
+				run_workload(ops, 1, unit);
 		}
 		return;
 	}
@@ -428,7 +439,8 @@ static void run_unit(uint64_t unit)
 		}
 		ops[0] = (int)(idx[i] / cx_nops);
 		ops[1] = (int)(idx[i] % cx_nops);
-		run_workload(ops, 2, unit);
+		if (mine())
+			run_workload(ops, 2, unit);
 		if (!cx_opt.verbose && (i + 1) % 100 == 0)
 			fprintf(stderr, "crashx: unit %" PRIu64 ": %ld/%ld sequences\n", unit, i + 1, take);
 	}
@@ -453,7 +465,8 @@ int main(int argc, char **argv)
 		{ "groups", 1, 0, 'G' }, { "only", 1, 0, 'o' }, { "point", 1, 0, 'p' },
 		{ "subset", 1, 0, 's' }, { "rpoint", 1, 0, 'P' }, { "rsubset", 1, 0, 'Q' },
 		{ "list", 0, 0, 'l' }, { "expect-violations", 0, 0, 'x' }, { "paranoid", 0, 0, 'Z' },
-		{ "max-report", 1, 0, 'M' }, { "dir", 1, 0, 'd' }, { "help", 0, 0, 'h' }, { 0 },
+		{ "max-report", 1, 0, 'M' }, { "dir", 1, 0, 'd' }, { "help", 0, 0, 'h' },
+		{ "shard", 1, 0, 'H' }, { 0 },
 	};
 	int c;
 	double t0 = now_s();
@@ -478,6 +491,13 @@ int main(int argc, char **argv)
 		case 'Z': cx_opt.paranoid = 1; break;
 		case 'M': cx_opt.max_report = atoi(optarg); break;
 		case 'd': cx_opt.dir = optarg; break;
+		case 'H':
+			if (sscanf(optarg, "%ld/%ld", &shard_i, &shard_n) != 2 || shard_n < 1 ||
+			    shard_i < 0 || shard_i >= shard_n) {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'v': cx_opt.verbose++; break;
 		case 'l':
 			for (int i = 0; i < cx_nops; i++)
@@ -519,7 +539,7 @@ int main(int argc, char **argv)
 		run_unit(2u << 20);
 	}
 	printf("workloads: %" PRIu64 " (seq-%d, k=%d), operations explored: %" PRIu64
-	       " (%" PRIu64 " operation(s) failed as expected)\n",
+	       " (%" PRIu64 " returned an error)\n",
 	       nworkloads, cx_opt.only ? 0 : cx_opt.seq, cx_opt.k, nexplored, nfailed_ops);
 	printf("crash points: %" PRIu64 ", images checked: %" PRIu64 " + %" PRIu64
 	       " during recovery, stores around the trace: %" PRIu64 ", %.1f s\n",
