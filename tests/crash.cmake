@@ -28,6 +28,11 @@ if(DXL_CRASH)
   dxl_crash_test(crash_seq1_4k --unit 4k)
   dxl_crash_must_fail(crash_catches_no_commit_fence DXL_TEST_SKIP_DRAIN=commit --unit 4k --only create)
   dxl_crash_must_fail(crash_catches_no_log_flush DXL_TEST_SKIP_FLUSH=log --unit 4k --only write_small)
+  # the fence that makes an in-place write durable on return: caught at
+  # the crash point after the call returned
+  dxl_crash_must_fail(crash_catches_no_write_fence DXL_TEST_SKIP_DRAIN=write --unit 4k --only write_inplace)
+  # data before the metadata that maps it
+  dxl_crash_must_fail(crash_catches_no_data_fence DXL_TEST_SKIP_DRAIN=data --unit 4k --only write_empty)
   # the in-place apply's fence is only missed once another commit follows
   dxl_crash_must_fail(crash_catches_no_apply_fence DXL_TEST_SKIP_DRAIN=apply
                       --unit 4k --only write_unaligned,unlink_open)

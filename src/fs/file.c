@@ -103,7 +103,7 @@ static int tx_end(struct dxl_fs *fs, struct dxl_tx *tx, int rc)
 		dxl_tx_abort(tx);
 		return rc;
 	}
-	dxl_pmem_drain(&fs->pm);
+	dxl_pmem_drain_named(&fs->pm, "data"); /* data before the metadata that maps it */
 	return dxl_tx_commit(tx);
 }
 
@@ -603,7 +603,7 @@ again:
 		if (changed)
 			dxl_fs_layout_changed(fs, f->ino, off, end);
 	} else {
-		dxl_pmem_drain(&fs->pm);
+		dxl_pmem_drain_named(&fs->pm, "write"); /* durable on return */
 		f->pending_mtime = dxl_now_ns();
 	}
 out:

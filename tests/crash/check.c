@@ -201,7 +201,7 @@ static int nested_point(struct cx_model *m, const struct cx_point *pt, void *arg
 	if (cx_opt.rpoint >= 0 && pt->index != cx_opt.rpoint)
 		return 0;
 	n->pt = pt;
-	return cx_model_subsets(m, cx_opt.rk, nested_subset, n);
+	return cx_model_subsets(m, pt, cx_opt.rk, nested_subset, n);
 }
 
 /* Crash the recovery of the image just checked (its trace in rt). */

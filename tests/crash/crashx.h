@@ -137,7 +137,8 @@ struct cx_subset {
 	uint64_t key;       /* identity of the image it makes */
 };
 typedef int (*cx_subset_fn)(struct cx_model *m, const struct cx_subset *s, void *arg);
-int cx_model_subsets(struct cx_model *m, int k, cx_subset_fn fn, void *arg);
+int cx_model_subsets(struct cx_model *m, const struct cx_point *pt, int k, cx_subset_fn fn,
+		     void *arg);
 /* Write the image of subset s over dst (which holds media everywhere
  * except the lines listed by cx_dirty_*). */
 void cx_model_apply(const struct cx_model *m, const struct cx_subset *s, uint8_t *dst,

@@ -140,7 +140,7 @@ static int on_point(struct cx_model *m, const struct cx_point *pt, void *arg)
 	if (cx_opt.verbose > 1)
 		fprintf(stderr, "  point %d (%s %s): %zu item(s) in flight\n", pt->index,
 			pt->name ? pt->name : "", pt->site ? pt->site : "", m->nit);
-	return cx_model_subsets(m, cx_opt.k, on_subset, e);
+	return cx_model_subsets(m, pt, cx_opt.k, on_subset, e);
 }
 
 /* Explore the crash states of one traced operation in forked checkers. */

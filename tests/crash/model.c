@@ -545,18 +545,18 @@ static int key_seen(struct cx_model *m, uint64_t key)
 }
 
 static int subsets_rec(struct cx_model *m, struct cx_subset *s, uint32_t from, int k,
-		       cx_subset_fn fn, void *arg)
+		       uint64_t salt, cx_subset_fn fn, void *arg)
 {
 	int rc;
 
-	s->key = subset_key(m, s);
+	s->key = subset_key(m, s) ^ salt;
 	if (!key_seen(m, s->key) && (rc = fn(m, s, arg)) != 0)
 		return rc;
 	if (s->n == k)
 		return 0;
 	for (uint32_t i = from; i < m->nit; i++) {
 		s->item[s->n++] = i;
-		rc = subsets_rec(m, s, i + 1, k, fn, arg);
+		rc = subsets_rec(m, s, i + 1, k, salt, fn, arg);
 		s->n--;
 		if (rc)
 			return rc;
@@ -570,18 +570,22 @@ static int subsets_rec(struct cx_model *m, struct cx_subset *s, uint32_t from, i
  * legal and catch what small subsets cannot: a commit of many lines that
  * landed whole while an older store was lost.
  */
-int cx_model_subsets(struct cx_model *m, int k, cx_subset_fn fn, void *arg)
+int cx_model_subsets(struct cx_model *m, const struct cx_point *pt, int k, cx_subset_fn fn,
+		     void *arg)
 {
 	struct cx_subset s = { 0 };
+	/* an image is checked once per set of allowed states: the same bytes
+	 * may be fine during a step and wrong after the call returned */
+	uint64_t salt = mix(0x5eedull + (uint64_t)pt->step * 2 + (uint64_t)pt->end);
 	int rc;
 	if (k > (int)(sizeof(s.item) / sizeof(s.item[0])))
 		k = (int)(sizeof(s.item) / sizeof(s.item[0]));
-	rc = subsets_rec(m, &s, 0, k, fn, arg);
+	rc = subsets_rec(m, &s, 0, k, salt, fn, arg);
 	if (rc)
 		return rc;
 	memset(&s, 0, sizeof(s));
 	s.lost = 1;
-	return subsets_rec(m, &s, 0, k, fn, arg);
+	return subsets_rec(m, &s, 0, k, salt, fn, arg);
 }
 
 void cx_model_apply(const struct cx_model *m, const struct cx_subset *s, uint8_t *dst,

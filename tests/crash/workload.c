@@ -27,8 +27,10 @@ static void pattern(uint8_t *buf, size_t len, uint32_t seed)
 	}
 }
 
-static int wr(dxl_pool *p, const char *path, uint64_t off, uint64_t len, uint32_t seed, int flags)
+static int wr(struct cx_ctx *c, const char *path, uint64_t off, uint64_t len, uint32_t seed,
+	      int flags)
 {
+	dxl_pool *p = c->pool;
 	dxl_file *f;
 	uint8_t *buf = malloc(len ? len : 1);
 	int rc;
@@ -40,6 +42,10 @@ static int wr(dxl_pool *p, const char *path, uint64_t off, uint64_t len, uint32_
 	if (rc == 0) {
 		ssize_t n = dxl_pwrite(f, buf, len, off);
 		rc = n < 0 ? (int)n : (uint64_t)n == len ? 0 : -EIO;
+		/* durable here already: the close (which writes the lazy mtime)
+		 * must not be what makes it so */
+		if (c->step)
+			c->step(c);
 		int rc2 = dxl_close(f);
 		if (!rc)
 			rc = rc2;
@@ -69,13 +75,13 @@ int cx_setup(struct cx_ctx *c)
 	if ((rc = dxl_mkdir(p, "/A", 0755)) || (rc = dxl_mkdir(p, "/B", 0755)) ||
 	    (rc = dxl_mkdir(p, "/A/d1", 0755)) || (rc = dxl_mkdir(p, "/B/d2", 0755)))
 		return rc;
-	if ((rc = wr(p, "/A/foo", 0, 2 * u + 100, 1, O_CREAT)) ||
-	    (rc = wr(p, "/A/bar", 0, u, 2, O_CREAT)) ||
-	    (rc = wr(p, "/A/sparse", 0, u, 3, O_CREAT)) ||
-	    (rc = wr(p, "/A/sparse", 2 * u, u, 4, 0)) ||
-	    (rc = wr(p, "/A/empty", 0, 0, 0, O_CREAT)) ||
-	    (rc = wr(p, "/A/hard", 0, 300, 5, O_CREAT)) ||
-	    (rc = wr(p, "/A/shared", 0, 0, 0, O_CREAT)))
+	if ((rc = wr(c, "/A/foo", 0, 2 * u + 100, 1, O_CREAT)) ||
+	    (rc = wr(c, "/A/bar", 0, u, 2, O_CREAT)) ||
+	    (rc = wr(c, "/A/sparse", 0, u, 3, O_CREAT)) ||
+	    (rc = wr(c, "/A/sparse", 2 * u, u, 4, 0)) ||
+	    (rc = wr(c, "/A/empty", 0, 0, 0, O_CREAT)) ||
+	    (rc = wr(c, "/A/hard", 0, 300, 5, O_CREAT)) ||
+	    (rc = wr(c, "/A/shared", 0, 0, 0, O_CREAT)))
 		return rc;
 	if ((rc = dxl_link(p, "/A/hard", "/B/hard")) || (rc = dxl_symlink(p, "../A/foo", "/B/sym")))
 		return rc;
@@ -111,15 +117,17 @@ static int op_create_b(struct cx_ctx *c)
 }
 static int op_mkdir(struct cx_ctx *c) { return dxl_mkdir(c->pool, "/A/newdir", 0755); }
 
-static int op_write_aligned(struct cx_ctx *c) { return wr(c->pool, "/A/foo", 0, U, 11, 0); }
-static int op_write_unaligned(struct cx_ctx *c) { return wr(c->pool, "/A/foo", 100, U, 12, 0); }
-static int op_write_small(struct cx_ctx *c) { return wr(c->pool, "/A/foo", 10, 64, 13, 0); }
-static int op_write_append(struct cx_ctx *c) { return wr(c->pool, "/A/foo", 2 * U + 100, 1000, 14, 0); }
-static int op_write_span(struct cx_ctx *c) { return wr(c->pool, "/A/bar", U - 100, 200, 15, 0); }
-static int op_write_hole(struct cx_ctx *c) { return wr(c->pool, "/A/sparse", U, U, 16, 0); }
-static int op_write_empty(struct cx_ctx *c) { return wr(c->pool, "/A/empty", 0, 2 * U + 5, 17, 0); }
-static int op_write_shared(struct cx_ctx *c) { return wr(c->pool, "/A/shared", 0, 100, 18, 0); }
-static int op_write_gap(struct cx_ctx *c) { return wr(c->pool, "/A/bar", 3 * U + 10, 50, 19, 0); }
+static int op_write_aligned(struct cx_ctx *c) { return wr(c, "/A/foo", 0, U, 11, 0); }
+static int op_write_unaligned(struct cx_ctx *c) { return wr(c, "/A/foo", 100, U, 12, 0); }
+static int op_write_small(struct cx_ctx *c) { return wr(c, "/A/foo", 10, 64, 13, 0); }
+static int op_write_append(struct cx_ctx *c) { return wr(c, "/A/foo", 2 * U + 100, 1000, 14, 0); }
+static int op_write_span(struct cx_ctx *c) { return wr(c, "/A/bar", U - 100, 200, 15, 0); }
+static int op_write_hole(struct cx_ctx *c) { return wr(c, "/A/sparse", U, U, 16, 0); }
+static int op_write_empty(struct cx_ctx *c) { return wr(c, "/A/empty", 0, 2 * U + 5, 17, 0); }
+static int op_write_shared(struct cx_ctx *c) { return wr(c, "/A/shared", 0, 100, 18, 0); }
+static int op_write_inplace(struct cx_ctx *c) { return wr(c, "/A/bar", 100, 200, 20, 0); }
+static int op_write_inplace_units(struct cx_ctx *c) { return wr(c, "/A/foo", U, U + 100, 22, 0); }
+static int op_write_gap(struct cx_ctx *c) { return wr(c, "/A/bar", 3 * U + 10, 50, 19, 0); }
 
 static int op_truncate_up(struct cx_ctx *c) { return dxl_truncate(c->pool, "/A/bar", 3 * U + 5); }
 static int op_truncate_down(struct cx_ctx *c) { return dxl_truncate(c->pool, "/A/foo", 1000); }
@@ -254,6 +262,8 @@ static int sl_write_unaligned(const struct cx_ctx *c, struct cx_slack *s, int m)
 static int sl_write_small(const struct cx_ctx *c, struct cx_slack *s, int m) { (void)m; (void)c; return one(s, "/A/foo", 10, 64, 0); }
 static int sl_write_append(const struct cx_ctx *c, struct cx_slack *s, int m) { (void)m; return one(s, "/A/foo", 2 * U + 100, 1000, 0); }
 static int sl_write_span(const struct cx_ctx *c, struct cx_slack *s, int m) { (void)m; return one(s, "/A/bar", U - 100, 200, 0); }
+static int sl_write_inplace(const struct cx_ctx *c, struct cx_slack *s, int m) { (void)m; (void)c; return one(s, "/A/bar", 100, 200, 0); }
+static int sl_write_inplace_units(const struct cx_ctx *c, struct cx_slack *s, int m) { (void)m; return one(s, "/A/foo", U, U + 100, 0); }
 static int sl_write_shared(const struct cx_ctx *c, struct cx_slack *s, int m) { (void)m; (void)c; return one(s, "/A/shared", 0, 100, 0); }
 static int sl_truncate_down(const struct cx_ctx *c, struct cx_slack *s, int m) { (void)m; return one(s, "/A/foo", 1000, 3 * U, 1); }
 static int sl_truncate_zero(const struct cx_ctx *c, struct cx_slack *s, int m) { (void)m; return one(s, "/A/foo", 0, 3 * U, 1); }
@@ -268,6 +278,8 @@ const struct cx_op cx_ops[] = {
 	{ "create", op_create, NULL },
 	{ "create_b", op_create_b, NULL },
 	{ "mkdir", op_mkdir, NULL },
+	{ "write_inplace", op_write_inplace, sl_write_inplace },
+	{ "write_inplace_units", op_write_inplace_units, sl_write_inplace_units },
 	{ "write_aligned", op_write_aligned, sl_write_aligned },
 	{ "write_unaligned", op_write_unaligned, sl_write_unaligned },
 	{ "write_small", op_write_small, sl_write_small },
