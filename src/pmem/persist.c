@@ -289,7 +289,10 @@ void dxl_pmem_persist_user_(struct dxl_pmem *pm, const void *addr, size_t len
 	uintptr_t lo = (uintptr_t)addr & ~(pg - 1);
 	uintptr_t hi = ((uintptr_t)addr + len + pg - 1) & ~(pg - 1);
 	stat_inc(&stats.msyncs);
-	if (msync((void *)lo, hi - lo, MS_SYNC) != 0)
+	/* a failed write-back is kept for fsync to report; an address that
+	 * is not a mapping (EINVAL, ENOMEM) is the caller's mistake, not the
+	 * pool's */
+	if (msync((void *)lo, hi - lo, MS_SYNC) != 0 && errno != EINVAL && errno != ENOMEM)
 		note_io_error(pm, -errno);
 }
 

@@ -178,7 +178,8 @@ struct cx_snap {
 };
 /* Bytes whose old and new values may both be found: an in-place write. */
 struct cx_slack {
-	char path[256];
+	char path[256];     /* as the operation names it */
+	uint64_t ino;       /* resolved: the inode, under any of its names */
 	uint64_t off, len;
 	int zero;           /* the new value of these bytes is zero */
 };

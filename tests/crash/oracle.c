@@ -255,12 +255,14 @@ static const struct cx_node *find(const struct cx_snap *s, const char *path)
 
 /* May byte i of path hold value v?  Only inside a slack range, and only
  * pre's value, post's value, or zero where the operation zeroes. */
-static int slack_ok(const char *path, uint64_t i, uint8_t v, const struct cx_snap *pre,
-		    const struct cx_snap *post, const struct cx_slack *sl, int nsl)
+static int slack_ok(const char *path, uint64_t ino, uint64_t i, uint8_t v,
+		    const struct cx_snap *pre, const struct cx_snap *post, const struct cx_slack *sl,
+		    int nsl)
 {
 	int k;
+	/* by inode: a hard link shows the same bytes under another name */
 	for (k = 0; k < nsl; k++) {
-		if (strcmp(sl[k].path, path) || i < sl[k].off || i >= sl[k].off + sl[k].len)
+		if (sl[k].ino != ino || i < sl[k].off || i >= sl[k].off + sl[k].len)
 			continue;
 		if (sl[k].zero && v == 0)
 			return 1;
@@ -349,7 +351,7 @@ int cx_snap_match(const struct cx_snap *c, const struct cx_snap *s, const struct
 		if (a->data && b->data && memcmp(a->data, b->data, a->size)) {
 			for (uint64_t k = 0; k < a->size; k++) {
 				if (a->data[k] == b->data[k] ||
-				    slack_ok(a->path, k, a->data[k], pre, post, sl, nsl))
+				    slack_ok(a->path, a->ino, k, a->data[k], pre, post, sl, nsl))
 					continue;
 				snprintf(why, len, "%s: byte %" PRIu64 " is 0x%02x, expected 0x%02x",
 					 a->path, k, a->data[k], b->data[k]);
@@ -380,6 +382,7 @@ int cx_slack_resolve(const struct cx_snap *pre, const struct cx_slack *in, struc
 		if (lo >= hi)
 			continue;
 		out[n] = *in;
+		out[n].ino = nd->ino;
 		out[n].off = lo;
 		out[n].len = hi - lo;
 		n++;
