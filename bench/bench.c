@@ -1328,8 +1328,10 @@ static void usage(FILE *out)
 		"  --only LIST      figures or groups: pwrite_4k pread_4k pwrite_1m pread_1m\n"
 		"                   create_4k_unlink mkfs_1t open_1t pin_unpin\n"
 		"                   lease_break_rtt truncate_vs_pins break_fanout rdma_bw_lat\n"
-		"                   rdma_recall_rtt rdma_meta_ops; groups 4k 1m cwu scale\n"
-		"                   lease rdma\n"
+		"                   rdma_recall_rtt rdma_meta_ops par_write_4k par_read_4k\n"
+		"                   par_write_1m par_read_1m par_procs_write_4k\n"
+		"                   par_procs_read_4k par_procs_write_1m par_read_one_file_4k\n"
+		"                   par_create_unlink; groups 4k 1m cwu scale lease rdma par\n"
 		"  --scale-dir DIR  where the sparse scale pool goes (default /var/tmp, then\n"
 		"                   /dev/shm)\n"
 		"  --scale-size B   size of the scale pool (default 1t)\n\n"
@@ -1433,7 +1435,10 @@ int dxl_bench_main(int argc, char **argv)
 			"pwrite_4k", "pread_4k", "pwrite_1m", "pread_1m", "create_4k_unlink",
 			"mkfs_1t", "open_1t", "pin_unpin", "lease_break_rtt", "truncate_vs_pins", "break_fanout",
 			"rdma_bw_lat", "rdma_recall_rtt", "rdma_meta_ops",
-			"4k", "1m", "cwu", "scale", "lease", "rdma"};
+			"par_write_4k", "par_read_4k", "par_write_1m", "par_read_1m",
+			"par_procs_write_4k", "par_procs_read_4k", "par_procs_write_1m",
+			"par_read_one_file_4k", "par_create_unlink",
+			"4k", "1m", "cwu", "scale", "lease", "rdma", "par"};
 		const char *p = b->o.only;
 		while (*p) {
 			size_t n = strcspn(p, ","), k;
@@ -1474,7 +1479,7 @@ int dxl_bench_main(int argc, char **argv)
 	bool any_pool_fig = selected(b, "pwrite_4k", "4k") || selected(b, "pread_4k", "4k") ||
 			    selected(b, "pwrite_1m", "1m") || selected(b, "pread_1m", "1m") ||
 			    selected(b, "create_4k_unlink", "cwu") || lease_figs_selected(b) ||
-			    rdma_figs_selected(b);
+			    rdma_figs_selected(b) || par_figs_selected(b);
 	if (any_pool_fig) {
 		if (!b->o.size_set)
 			b->o.size = lease_figs_pool_size(b, b->o.size);
@@ -1510,6 +1515,7 @@ int dxl_bench_main(int argc, char **argv)
 			fig_truncate_pins(b);
 			fig_break_fanout(b);
 			fig_rdma(b);
+			fig_par(b);
 		}
 		pool_teardown(b);
 	}

@@ -136,5 +136,9 @@ uint64_t lease_figs_pool_size(const struct bench *b, uint64_t size);
  * lines saying so when the build has no RDMA layer. */
 void fig_rdma(struct bench *b);
 bool rdma_figs_selected(const struct bench *b);
+/* bench_par.c: par_* (group "par"): one worker against two, threads and
+ * processes, each on its own file, beside tmpfs. */
+void fig_par(struct bench *b);
+bool par_figs_selected(const struct bench *b);
 
 #endif
