@@ -36,6 +36,9 @@ if(DXL_CRASH)
   # the in-place apply's fence is only missed once another commit follows
   dxl_crash_must_fail(crash_catches_no_apply_fence DXL_TEST_SKIP_DRAIN=apply
                       --unit 4k --only write_unaligned,unlink_open)
+  # recovery's replay must be durable before recovery commits anew (here:
+  # reaping an orphan); seen by crashing the recovery itself
+  dxl_crash_must_fail(crash_catches_no_replay_fence DXL_TEST_SKIP_DRAIN=replay --unit 4k --only unlink_open)
   # stores the trace does not see must be reported as going around src/pmem
   add_test(NAME crash_catches_untraced_store COMMAND crashx --expect-violations --max-report 1
            --unit 4k --only create)

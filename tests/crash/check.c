@@ -281,7 +281,8 @@ int cx_check(struct cx_checker *ck, struct cx_model *m, const struct cx_point *p
 	rc = cx_snap_take(pool, &c, 1, NULL);
 	if (rc) {
 		bad = 1;
-		snprintf(why, sizeof(why), "reading the recovered tree failed: %s", dxl_errmsg());
+		snprintf(why, sizeof(why), "reading the recovered tree failed: %s (%s)",
+			 strerror(-rc), dxl_errmsg());
 	} else if (ex->post_only) {
 		if (cx_snap_match(&c, ex->post, ex->pre, ex->post, ex->sl, ex->nsl, w2, sizeof(w2))) {
 			bad = 1;
