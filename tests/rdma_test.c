@@ -764,10 +764,15 @@ static void test_many(void)
 			_exit(0);
 		}
 	}
-	for (int i = 0; i < N; i++)
-		ok += recv_int(p[0]) == 1;
+	/* the clients' exit statuses first: a client that failed says so
+	 * (and its CHECK message is above), instead of the read below
+	 * waiting for a word it will never send */
+	close(p[1]);
 	for (int i = 0; i < N; i++)
 		lt_wait_ok(kids[i], "client");
+	for (int i = 0; i < N; i++)
+		ok += recv_int(p[0]) == 1;
+	close(p[0]);
 	CHECK(ok == N);
 	stop_server();
 	for (int i = 1; i < N; i++) {
