@@ -46,7 +46,7 @@ struct worker {
 
 /* Shared with workers (threads) or mapped shared (processes). */
 struct par_ctl {
-	volatile int go, stop;
+	int go, stop;          /* atomics */
 	struct worker w[2];
 };
 
@@ -96,10 +96,10 @@ static void work(struct par_ctl *c, struct worker *w)
 {
 	uint64_t i = 0, t0;
 
-	while (!c->go)
+	while (!__atomic_load_n(&c->go, __ATOMIC_ACQUIRE))
 		;
 	t0 = now_ns();
-	while (!c->stop) {
+	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
 		int rc = one_op(w, i++);
 		if (rc) {
 			w->rc = rc;
@@ -214,10 +214,10 @@ static double slice(struct bench *b, struct worker *tmpl, int n, int procs, doub
 		}
 		started++;
 	}
-	c->go = 1;
+	__atomic_store_n(&c->go, 1, __ATOMIC_RELEASE);
 	if (started == n)
 		usleep((useconds_t)(sec * 1e6));
-	c->stop = 1;
+	__atomic_store_n(&c->stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < started; i++) {
 		if (procs) {
 			int st;

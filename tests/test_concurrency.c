@@ -35,7 +35,7 @@
 
 static dxl_pool *pool;
 static int rounds = 300;
-static volatile int stop;
+static int stop; /* atomic: set when the writers are done */
 
 /* ------------------------------------------------------------ readdir */
 
@@ -43,7 +43,7 @@ static void *churn(void *arg)
 {
 	long id = (long)arg;
 	char p[64];
-	for (int r = 0; r < rounds && !stop; r++) {
+	for (int r = 0; r < rounds && !__atomic_load_n(&stop, __ATOMIC_ACQUIRE); r++) {
 		for (int i = 0; i < CHURN; i++) {
 			dxl_file *f;
 			snprintf(p, sizeof(p), "/d/c%ld_%d", id, i);
@@ -63,7 +63,7 @@ static void *churn(void *arg)
 static void *lister(void *arg)
 {
 	(void)arg;
-	for (int r = 0; r < rounds * 2 && !stop; r++) {
+	for (int r = 0; r < rounds * 2 && !__atomic_load_n(&stop, __ATOMIC_ACQUIRE); r++) {
 		int seen[STABLE] = {0};
 		char names[64][256]; /* 40 names at most are ever in /d */
 		int n = 0;
@@ -191,7 +191,7 @@ static void *reader(void *arg)
 	dxl_file *f;
 	uint8_t buf[BLK];
 	CHECK_OK(dxl_open(p, "/one", O_RDONLY, 0, &f));
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		for (uint32_t b = 0; b < NBLK; b++) {
 			CHECK(dxl_pread(f, buf, BLK, (uint64_t)b * BLK) == BLK);
 			check_block(buf, b, "reader");
@@ -230,7 +230,7 @@ static void test_one_file(void)
 	pthread_t w[2], r[2];
 	static struct wr_arg a[2];
 	make_one();
-	stop = 0;
+	__atomic_store_n(&stop, 0, __ATOMIC_RELEASE);
 	for (uint32_t i = 0; i < 2; i++) {
 		a[i].p = pool;
 		a[i].w = i;
@@ -239,7 +239,7 @@ static void test_one_file(void)
 	}
 	for (int i = 0; i < 2; i++)
 		pthread_join(w[i], NULL);
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < 2; i++)
 		pthread_join(r[i], NULL);
 	final_check(a);
@@ -266,10 +266,10 @@ static void test_procs(void)
 			CHECK_OK(dxl_pool_open(pool_path, 0, &p));
 			a[i].p = p;
 			a[i].w = i;
-			stop = 0;
+			__atomic_store_n(&stop, 0, __ATOMIC_RELEASE);
 			CHECK(pthread_create(&r, NULL, reader, p) == 0);
 			writer(&a[i]);
-			stop = 1;
+			__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 			pthread_join(r, NULL);
 			CHECK(write(fds[i][1], a[i].last, sizeof(a[i].last)) == (ssize_t)sizeof(a[i].last));
 			CHECK_OK(dxl_pool_close(p));
