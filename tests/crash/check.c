@@ -52,8 +52,7 @@ void cx_checker_close(struct cx_checker *ck)
 	if (ck->img)
 		munmap(ck->img, (size_t)ck->size);
 	unlink(ck->path);
-	free(ck->dirty.lo);
-	free(ck->dirty.hi);
+	free(ck->dirty.r);
 	free(ck->applied);
 	memset(ck, 0, sizeof(*ck));
 }
@@ -68,11 +67,10 @@ static void restore(struct cx_checker *ck, struct cx_model *m)
 		ck->base = m;
 	} else {
 		for (size_t i = 0; i < m->mchanged.n; i++)
-			cx_dirty_add(&ck->dirty, m->mchanged.lo[i], m->mchanged.hi[i] - m->mchanged.lo[i]);
+			cx_dirty_add(&ck->dirty, m->mchanged.r[i].lo, m->mchanged.r[i].hi - m->mchanged.r[i].lo);
 		m->mchanged.n = 0;
 		cx_dirty_restore(&ck->dirty, ck->img, m->media);
 	}
-	ck->restores++;
 	if (cx_opt.paranoid && memcmp(ck->img, m->media, (size_t)ck->size)) {
 		uint64_t o = 0;
 		while (ck->img[o] == m->media[o])
@@ -102,7 +100,14 @@ static void fsck_report(void *arg, const char *msg)
 		snprintf(f->buf, sizeof(f->buf), "%s", msg);
 }
 
-/* Does the recovery traced in t write a byte the image did not hold? */
+static int cmp_applied(const void *key, const void *elem)
+{
+	uint64_t line = *(const uint64_t *)key, l = ((const struct cx_applied *)elem)->line;
+	return line < l ? -1 : line > l;
+}
+
+/* Does the recovery traced in t write a byte the image did not hold?
+ * (The image is media but for the applied lines, which are in order.) */
 static int recovery_changed(const struct cx_checker *ck, const struct cx_model *m,
 			    const struct cx_trace *t)
 {
@@ -110,16 +115,18 @@ static int recovery_changed(const struct cx_checker *ck, const struct cx_model *
 		const struct cx_ev *e = &t->ev[i];
 		if (e->kind != DXL_TEV_STORE)
 			continue;
-		for (uint64_t o = 0; o < e->len; o++) {
-			uint64_t at = e->off + o, line = at / CX_LINE;
-			uint8_t was = m->media[at];
-			for (size_t a = 0; a < ck->napplied; a++)
-				if (ck->applied[a].line == line) {
-					was = ck->applied[a].bytes[at % CX_LINE];
-					break;
-				}
-			if (was != e->data[o])
+		for (uint64_t at = e->off; at < e->off + e->len;) {
+			uint64_t line = at / CX_LINE, n = (line + 1) * CX_LINE - at;
+			const struct cx_applied *a =
+				ck->napplied ? bsearch(&line, ck->applied, ck->napplied,
+						       sizeof(*ck->applied), cmp_applied)
+					     : NULL;
+			const uint8_t *was = a ? a->bytes + at % CX_LINE : m->media + at;
+			if (n > e->off + e->len - at)
+				n = e->off + e->len - at;
+			if (memcmp(was, e->data + (at - e->off), n))
 				return 1;
+			at += n;
 		}
 	}
 	return 0;

@@ -48,7 +48,7 @@ extern struct cx_opts cx_opt;
 
 /* ------------------------------------------------------------- trace */
 struct cx_ev {
-	uint32_t kind, nt;  /* enum dxl_tev_kind */
+	uint32_t kind;      /* enum dxl_tev_kind */
 	uint64_t off, len;
 	const uint8_t *data;
 	const char *site, *name;
@@ -63,16 +63,22 @@ int cx_trace_take(struct cx_trace *t);
 void cx_trace_free(struct cx_trace *t);
 
 /* ------------------------------------------------------------- model */
-/* Line ranges written in an image since it was last restored. */
+/* Byte ranges written in an image since it was last restored. */
+struct cx_range {
+	uint64_t lo, hi;
+};
 struct cx_dirty {
-	uint64_t *lo, *hi;
+	struct cx_range *r;
 	size_t n, cap;
 };
+/* Room for one more element in the array at *vp (capacity *cap elements
+ * of size bytes, first allocation `first`): a test tool out of memory has
+ * nothing sensible to do, so it aborts. */
+void cx_grow(void *vp, size_t *cap, size_t size, size_t first);
 
 struct cx_piece {          /* the part of one store that falls in one line */
 	uint64_t line;
 	uint16_t lo, hi;    /* bytes [lo, hi) of the line */
-	uint32_t ev;        /* event index in the trace being replayed */
 	const uint8_t *data;
 	int32_t prev;       /* earlier in-flight piece of the same line, or -1 */
 	int32_t item;
@@ -98,7 +104,6 @@ struct cx_model {
 	struct cx_dirty mchanged; /* media lines changed since the checker last looked */
 	uint64_t *keys;     /* images seen in this operation (set of keys) */
 	size_t nkeys, kcap;
-	const struct cx_trace *tr;
 	uint8_t *own;       /* bytes of pieces kept in flight past their trace */
 	size_t outside;     /* primitives on addresses outside the pool */
 	size_t first_outside;
@@ -107,7 +112,6 @@ struct cx_model {
 /* A crash point: the model just before a fence (or at the end of an
  * operation), with its in-flight items. */
 struct cx_point {
-	size_t ev;          /* the fence's event index (== tr->n at the end) */
 	int end;            /* after the operation returned */
 	const char *site, *name;
 	int index;          /* fences counted from the start of the operation */
@@ -143,7 +147,8 @@ int cx_model_subsets(struct cx_model *m, const struct cx_point *pt, int k, cx_su
  * except the lines listed by cx_dirty_*). */
 void cx_model_apply(const struct cx_model *m, const struct cx_subset *s, uint8_t *dst,
 		    struct cx_dirty *d);
-/* The lines the image of s differs in from media (at most): malloc'd. */
+/* The lines the image of s differs in from media (at most), in increasing
+ * order: malloc'd. */
 size_t cx_model_lines(const struct cx_model *m, const struct cx_subset *s, uint64_t **lines);
 /* First difference between the rebuilt cache and the real pool, or -1. */
 int64_t cx_model_bypass(const struct cx_model *m, const uint8_t *real, size_t *nlines);
@@ -256,7 +261,6 @@ struct cx_checker {
 	struct cx_dirty dirty;
 	uint64_t unit;
 	struct cx_stats st;
-	uint64_t restores;
 	FILE *out;           /* violations are printed here */
 	const char *workload;
 	int op_index;

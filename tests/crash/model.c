@@ -78,7 +78,6 @@ int cx_trace_take(struct cx_trace *t)
 		memcpy(t->data, dxl_trace_data(), dlen);
 	for (i = 0; i < n; i++) {
 		t->ev[i].kind = ev[i].kind;
-		t->ev[i].nt = ev[i].nt;
 		t->ev[i].off = ev[i].off;
 		t->ev[i].len = ev[i].len;
 		t->ev[i].data = ev[i].kind == DXL_TEV_STORE ? t->data + ev[i].data : NULL;
@@ -97,41 +96,43 @@ void cx_trace_free(struct cx_trace *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void cx_grow(void *vp, size_t *cap, size_t size, size_t first)
+{
+	void *v;
+	size_t c = *cap ? *cap * 2 : first;
+
+	memcpy(&v, vp, sizeof(v));
+	v = realloc(v, c * size);
+	if (!v)
+		abort();
+	memcpy(vp, &v, sizeof(v));
+	*cap = c;
+}
+
 /* ------------------------------------------------------------- dirty */
 void cx_dirty_add(struct cx_dirty *d, uint64_t off, uint64_t len)
 {
 	if (!len)
 		return;
-	if (d->n && d->hi[d->n - 1] >= off && d->lo[d->n - 1] <= off + len) {
+	struct cx_range *last = d->n ? &d->r[d->n - 1] : NULL;
+	if (last && last->hi >= off && last->lo <= off + len) {
 		/* the common case: next to the last range */
-		if (off < d->lo[d->n - 1])
-			d->lo[d->n - 1] = off;
-		if (off + len > d->hi[d->n - 1])
-			d->hi[d->n - 1] = off + len;
+		if (off < last->lo)
+			last->lo = off;
+		if (off + len > last->hi)
+			last->hi = off + len;
 		return;
 	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 256;
-		uint64_t *lo = realloc(d->lo, cap * sizeof(*lo));
-		if (!lo)
-			abort(); /* a test tool out of memory: nothing sensible to do */
-		d->lo = lo;
-		uint64_t *hi = realloc(d->hi, cap * sizeof(*hi));
-		if (!hi)
-			abort();
-		d->hi = hi;
-		d->cap = cap;
-	}
-	d->lo[d->n] = off;
-	d->hi[d->n] = off + len;
-	d->n++;
+	if (d->n == d->cap)
+		cx_grow(&d->r, &d->cap, sizeof(*d->r), 256);
+	d->r[d->n++] = (struct cx_range){ off, off + len };
 }
 
 void cx_dirty_restore(struct cx_dirty *d, uint8_t *dst, const uint8_t *base)
 {
 	size_t i;
 	for (i = 0; i < d->n; i++)
-		memcpy(dst + d->lo[i], base + d->lo[i], d->hi[i] - d->lo[i]);
+		memcpy(dst + d->r[i].lo, base + d->r[i].lo, d->r[i].hi - d->r[i].lo);
 	d->n = 0;
 }
 
@@ -163,8 +164,7 @@ void cx_model_free(struct cx_model *m)
 	free(m->p);
 	free(m->it);
 	free(m->hash);
-	free(m->mchanged.lo);
-	free(m->mchanged.hi);
+	free(m->mchanged.r);
 	free(m->keys);
 	free(m->own);
 	memset(m, 0, sizeof(*m));
@@ -220,16 +220,10 @@ static int32_t newest(struct cx_model *m, uint64_t line)
 }
 
 static void add_piece(struct cx_model *m, uint64_t line, uint16_t lo, uint16_t hi,
-		      const uint8_t *data, uint32_t ev, int flushed)
+		      const uint8_t *data)
 {
-	if (m->np == m->pcap) {
-		size_t cap = m->pcap ? m->pcap * 2 : 1024;
-		struct cx_piece *p = realloc(m->p, cap * sizeof(*p));
-		if (!p)
-			abort();
-		m->p = p;
-		m->pcap = cap;
-	}
+	if (m->np == m->pcap)
+		cx_grow(&m->p, &m->pcap, sizeof(*m->p), 1024);
 	if ((m->np + 1) * 2 >= m->hcap)
 		hash_rebuild(m, m->np + 1);
 	struct cx_piece *p = &m->p[m->np];
@@ -237,15 +231,12 @@ static void add_piece(struct cx_model *m, uint64_t line, uint16_t lo, uint16_t h
 	p->lo = lo;
 	p->hi = hi;
 	p->data = data;
-	p->ev = ev;
 	p->item = (int32_t)m->nit - 1;
-	p->flushed = (uint8_t)flushed;
+	/* a non-temporal store is logged with its flush right after it: it is
+	 * flushed by that, like a cached store */
+	p->flushed = 0;
 	int32_t *s = hslot(m, line);
 	p->prev = *s;
-	if (flushed)
-		/* a non-temporal store writes the line out: what came before goes too */
-		for (int32_t q = p->prev; q >= 0 && !m->p[q].flushed; q = m->p[q].prev)
-			m->p[q].flushed = 1;
 	*s = (int32_t)m->np;
 	m->np++;
 	m->it[m->nit - 1].n++;
@@ -253,21 +244,15 @@ static void add_piece(struct cx_model *m, uint64_t line, uint16_t lo, uint16_t h
 
 static void new_item(struct cx_model *m, const char *site)
 {
-	if (m->nit == m->itcap) {
-		size_t cap = m->itcap ? m->itcap * 2 : 256;
-		struct cx_item *it = realloc(m->it, cap * sizeof(*it));
-		if (!it)
-			abort();
-		m->it = it;
-		m->itcap = cap;
-	}
+	if (m->nit == m->itcap)
+		cx_grow(&m->it, &m->itcap, sizeof(*m->it), 256);
 	m->it[m->nit].first = (uint32_t)m->np;
 	m->it[m->nit].n = 0;
 	m->it[m->nit].site = site;
 	m->nit++;
 }
 
-static void do_store(struct cx_model *m, const struct cx_ev *e, uint32_t ev)
+static void do_store(struct cx_model *m, const struct cx_ev *e)
 {
 	uint64_t off = e->off, end = e->off + e->len;
 	uint64_t l0 = off / CX_LINE, l1 = (end - 1) / CX_LINE, l;
@@ -283,7 +268,7 @@ static void do_store(struct cx_model *m, const struct cx_ev *e, uint32_t ev)
 		if ((l - l0) % per == 0)
 			new_item(m, e->site);
 		add_piece(m, l, (uint16_t)(a - l * CX_LINE), (uint16_t)(b - l * CX_LINE),
-			  e->data + (a - off), ev, 0);
+			  e->data + (a - off));
 	}
 }
 
@@ -362,20 +347,19 @@ int cx_model_replay(struct cx_model *m, const struct cx_trace *tr, cx_point_fn f
 	size_t i;
 	int fences = 0, steps = 0, rc;
 
-	m->tr = tr;
 	for (i = 0; i < tr->n; i++) {
 		const struct cx_ev *e = &tr->ev[i];
 		switch (e->kind) {
 		case DXL_TEV_STORE:
 			if (e->len)
-				do_store(m, e, (uint32_t)i);
+				do_store(m, e);
 			break;
 		case DXL_TEV_FLUSH:
 			if (e->len)
 				do_flush(m, e);
 			break;
 		case DXL_TEV_FENCE: {
-			struct cx_point pt = { .ev = i, .site = e->site, .name = e->name,
+			struct cx_point pt = { .site = e->site, .name = e->name,
 					       .index = fences++, .step = steps };
 			if (fn && (rc = fn(m, &pt, arg)) != 0)
 				return rc;
@@ -393,7 +377,7 @@ int cx_model_replay(struct cx_model *m, const struct cx_trace *tr, cx_point_fn f
 			break;
 		}
 	}
-	struct cx_point end = { .ev = tr->n, .end = 1, .site = "return", .index = fences,
+	struct cx_point end = { .end = 1, .site = "return", .index = fences,
 				.step = steps };
 	return fn ? fn(m, &end, arg) : 0;
 }
@@ -416,7 +400,6 @@ void cx_model_detach(struct cx_model *m)
 	}
 	free(m->own);
 	m->own = own;
-	m->tr = NULL;
 }
 
 /* ------------------------------------------------------------ subsets */

@@ -26,14 +26,8 @@ struct nodes {
 
 static struct cx_node *add_node(struct nodes *v)
 {
-	if (v->count == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 32;
-		struct cx_node *n = realloc(v->n, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		v->n = n;
-		v->cap = cap;
-	}
+	if (v->count == v->cap)
+		cx_grow(&v->n, &v->cap, sizeof(*v->n), 32);
 	memset(&v->n[v->count], 0, sizeof(v->n[0]));
 	return &v->n[v->count++];
 }
@@ -67,15 +61,8 @@ static int read_extents(dxl_pool *pool, uint64_t ino, struct cx_ext **out, size_
 			rc = dxl_refc_get(fs, NULL, m.phys + i, &count, &run);
 			if (rc)
 				break;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 8;
-				struct cx_ext *e = realloc(v, cap * sizeof(*e));
-				if (!e) {
-					rc = -ENOMEM;
-					break;
-				}
-				v = e;
-			}
+			if (n == cap)
+				cx_grow(&v, &cap, sizeof(*v), 8);
 			v[n++] = (struct cx_ext){ .fu = fu + i, .phys = m.phys + i, .len = 1,
 						  .refs = count, .flags = m.flags };
 		}
@@ -126,10 +113,6 @@ static int walk(dxl_pool *pool, const char *dir, struct nodes *v, int with_data,
 	while ((rc = dxl_readdir(d, &de)) > 0) {
 		struct cx_node *nd = add_node(v);
 		struct dxl_stat st;
-		if (!nd) {
-			rc = -ENOMEM;
-			break;
-		}
 		if (strlen(dir) + strlen(de.name) + 2 > sizeof(nd->path)) {
 			rc = -ENAMETOOLONG;
 			break;
@@ -209,8 +192,6 @@ int cx_snap_take(dxl_pool *pool, struct cx_snap *s, int with_data, dxl_file *orp
 
 	memset(s, 0, sizeof(*s));
 	struct cx_node *root = add_node(&v);
-	if (!root)
-		return -ENOMEM;
 	strcpy(root->path, "/");
 	rc = dxl_lstat(pool, "/", &st);
 	if (rc == 0) {
