@@ -227,6 +227,75 @@ struct dxl_dirent_rec {
 #define DXL_DIR_HASH_MASK (~0xffull)
 uint64_t dxl_name_hash(const char *name, size_t len);
 
+/* ------------------------------------------------------------ record codecs */
+
+/*
+ * One codec per kind of tree record (directory entry, extent, refcount).
+ * The library (src/fs) and fsck both encode and decode every record
+ * through these, so the two cannot disagree about what a damaged record
+ * is.  A decoder checks everything the record's own bytes, its key and the
+ * pool's geometry can tell, and nothing more: rules over several records
+ * (extents and refcount records do not overlap, a directory's names are
+ * unique and stored under their hash) are the caller's.
+ *
+ * Decoders are strict: a value is exactly as long as its kind says, so
+ * trailing bytes are damage.  They read val only after checking vlen, so
+ * vlen may be the stored length even when the caller's buffer held fewer
+ * bytes.  They return 0, or -EUCLEAN with *err (when err is not NULL)
+ * saying which rule failed and why, in words; they never print and never
+ * set dxl_err().  The type of an entry and the flags of an extent are
+ * checked last: when they are the fault, every other field is decoded, so
+ * fsck can mend them in place.
+ */
+enum dxl_rec_fault {
+	DXL_REC_OK = 0,
+	DXL_REC_SIZE,              /* value too short, too long, or trailing bytes */
+	DXL_REC_NAME,              /* entry: name of length 0, with '/' or NUL, "." or ".." */
+	DXL_REC_INO,               /* entry: inode 0 */
+	DXL_REC_LEN,               /* extent, refcount: length 0 */
+	DXL_REC_RANGE,             /* units past the data region; extent: past the largest file unit */
+	DXL_REC_COUNT,             /* refcount: count below 2 */
+	DXL_REC_TYPE,              /* entry: unknown type (checked last) */
+	DXL_REC_FLAGS,             /* extent: unknown flags (checked last) */
+};
+struct dxl_rec_err {
+	enum dxl_rec_fault fault;
+	const char *why;           /* a phrase, e.g. "has bytes after its name" */
+};
+
+/* Directory entry: the value is the 10 bytes of dxl_dirent_rec's header
+ * followed by exactly name_len name bytes. */
+#define DXL_DIRENT_HDR offsetof(struct dxl_dirent_rec, name)
+#define DXL_DIRENT_MAX (DXL_DIRENT_HDR + DXL_NAME_MAX)
+struct dxl_dent {
+	uint64_t ino;
+	uint32_t type;             /* DT_REG, DT_DIR or DT_LNK */
+	uint32_t name_len;
+	const char *name;          /* not NUL-terminated: into the decoded value */
+};
+/* 1 if name is a valid entry name: 1 to DXL_NAME_MAX bytes, no '/' or
+ * NUL, not "." or "..". */
+int dxl_dirent_name_ok(const char *name, size_t len);
+/* buf holds DXL_DIRENT_MAX bytes; returns the value's length. */
+uint32_t dxl_dirent_encode(void *buf, const struct dxl_dent *d);
+int dxl_dirent_decode(const void *val, size_t vlen, struct dxl_dent *d,
+		      struct dxl_rec_err *err);
+
+/* Extent at file unit key: the value is struct dxl_extent, 16 bytes. */
+#define DXL_EXTENT_VLEN ((uint32_t)sizeof(struct dxl_extent))
+#define DXL_EXT_KNOWN DXL_EXT_SHARED
+uint32_t dxl_extent_encode(void *buf, const struct dxl_extent *e);
+/* sb gives the geometry: data_units, and unit_shift for the largest file
+ * unit (file byte offsets fit in 64 bits). */
+int dxl_extent_decode(const struct dxl_sb *sb, uint64_t key, const void *val, size_t vlen,
+		      struct dxl_extent *e, struct dxl_rec_err *err);
+
+/* Refcount record at data unit key: the value is struct dxl_refc, 16 bytes. */
+#define DXL_REFC_VLEN ((uint32_t)sizeof(struct dxl_refc))
+uint32_t dxl_refc_encode(void *buf, const struct dxl_refc *r);
+int dxl_refc_decode(const struct dxl_sb *sb, uint64_t key, const void *val, size_t vlen,
+		    struct dxl_refc *r, struct dxl_rec_err *err);
+
 /* Set the checksums of a metadata block from its kind (region and magic):
  * the transaction layer calls this on every block it commits. */
 void dxl_fmt_finalize(const struct dxl_sb *sb, uint64_t blk, void *block);
