@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Internal to the `daxlease bench` program: what bench.c (options, pool
- * set-up, harness, JSON lines, the I/O and scale figures) shares with the
- * files holding other figures (bench_lease.c: pins and layout leases).
+ * Internal to the `daxlease bench` program: what the program (bench.c:
+ * options, the table of figures, the pool set-up), its harness
+ * (bench_harness.c: timing, interleaved rounds, JSON lines, clean-up) and
+ * the files of figures (bench_io.c, bench_meta.c, bench_scale.c,
+ * bench_lease.c, bench_fanout.c, bench_rdma.c, bench_par.c) share.
  * Not installed, not part of the library.
  */
 #ifndef DXL_BENCH_INT_H
@@ -73,6 +76,13 @@ double median(const double *v, int n); /* n <= MAX_ROUNDS */
 bool selected(const struct bench *b, const char *name, const char *group);
 /* Remove this path on exit or on SIGINT/SIGTERM/SIGHUP. */
 void cleanup_add(const char *path, bool isdir);
+void cleanup_run(void);        /* remove them now (at exit) */
+void cleanup_on_signals(void); /* ... and on those signals */
+/* Mix v into the random number state (a per-process seed). */
+void rng_mix(uint64_t v);
+/* The q-quantile (0..1) of n values, nearest rank; sorts v; NAN if n is 0. */
+double quantile(double *v, size_t n, double q);
+bool dir_writable(const char *dir); /* an existing directory we may write in */
 void fill_random(uint8_t *p, size_t len);
 /* One byte over a pipe (bench_lease.c): 0 or -errno; the next byte from
  * fd within ms: the byte, or -ETIMEDOUT / -EPIPE / -errno. */
@@ -102,6 +112,18 @@ void j_bool(struct jline *j, const char *k, bool v);
 /* Fields every pool-based line ends with (iters, rounds, pool, backend...). */
 void j_common(struct jline *j, const struct bench *b, uint64_t iters, int rounds);
 
+/* ------------------------------------------------- targets and sides */
+
+struct side;
+/* daxlease_ns, kernel_ns, daxlease_min_ns, kernel_min_ns of two sides. */
+void j_vs_kernel(struct jline *j, const struct side *dxl, const struct side *kernel);
+/* "target" and "met": met when measured, `reached` and no error recorded
+ * (b->err); a figure not measured counts as a failure. */
+void j_target(struct jline *j, struct bench *b, bool measured, const char *target, bool reached);
+/* The whole line of a figure that could not be measured (target, met
+ * false, the common fields, b->err if any); counts the failure. */
+void j_unmeasured(struct bench *b, const char *name, const char *target);
+
 /* ------------------------------------------------------------ harness */
 
 /* Runs n operations; returns 0 or a negative errno (message in b->err). */
@@ -117,10 +139,22 @@ struct side {
 };
 
 /* Calibrate, then run b->o.rounds interleaved rounds of every side (see
- * bench.c).  quick_n: per-side operations under --quick. */
+ * bench_harness.c).  quick_n: per-side operations under --quick. */
 int run_sides(struct bench *b, struct side *s, int nsides, uint64_t quick_n, uint64_t *iters);
 
-/* ------------------------------------------- figures in other files */
+/* ------------------------------------------------------------ figures */
+
+/* Each prints its line(s), also when it cannot be measured. */
+/* bench_io.c: pwrite_4k, pread_4k (group "4k"), pwrite_1m, pread_1m ("1m"). */
+void fig_4k(struct bench *b);
+void fig_1m(struct bench *b);
+/* bench_meta.c: create_4k_unlink (group "cwu"). */
+void fig_cwu(struct bench *b);
+/* bench_scale.c: mkfs_1t, open_1t (group "scale"), before the pool is set
+ * up; scale_child is the re-executed child of `bench --scale-child OP PATH
+ * SIZE FD`, which does the one operation and writes its result to fd. */
+void fig_scale(struct bench *b);
+int scale_child(const char *op, const char *path, uint64_t size, int fd);
 
 /* bench_lease.c: pin_unpin, lease_break_rtt, truncate_vs_pins (group
  * "lease").  Each prints its line(s), also when it cannot be measured. */

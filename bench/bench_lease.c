@@ -10,9 +10,9 @@
  *   truncate_vs_pins  dxl_ftruncate(f, 0) against the number of pinned
  *                     extents and the file size.
  *
- * Same conventions as bench.c: interleaved rounds, medians, one JSON line
- * per figure on stdout, commentary on stderr.  Only the public API and
- * libc.  See docs/bench.md.
+ * Same conventions as bench_harness.c: interleaved rounds, medians, one
+ * JSON line per figure on stdout, commentary on stderr.  Only the public
+ * API and libc.  See docs/bench.md.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* F_SETLEASE, F_SETSIG */
@@ -56,20 +56,6 @@ uint64_t lease_figs_pool_size(const struct bench *b, uint64_t size)
 	return size;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* The q-quantile (0..1) of n values, nearest rank; sorts v. */
-static double quantile(double *v, int n, double q)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
-	int i = (int)lround(q * (n - 1));
-	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
-}
-
 static void j_arr(struct jline *j, const char *k, const double *v, int n, int prec)
 {
 	j_key(j, k);
@@ -86,15 +72,9 @@ static void j_arr(struct jline *j, const char *k, const double *v, int n, int pr
 /* A line for a figure that could not be measured. */
 static void fail_line(struct bench *b, const char *name, const char *target)
 {
-	struct jline j;
-	j_begin(&j, name);
-	j_str(&j, "target", target);
-	j_bool(&j, "met", false);
 	if (!b->err[0])
 		set_err(b, "not measured");
-	j_common(&j, b, 0, b->o.rounds);
-	j_end(&j);
-	b->failures++;
+	j_unmeasured(b, name, target);
 	note("  %s could not be measured: %s", name, b->err);
 }
 

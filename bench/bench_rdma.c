@@ -16,11 +16,11 @@
  *   rdma_meta_ops    remote stat, open+close, mkdir+rmdir per second,
  *                    with the same calls made locally for scale.
  *
- * Same conventions as bench.c: one JSON line per measurement on stdout,
- * commentary on stderr.  Besides the public daxlease/rdma.h, rdma_bw_lat's
- * two ends use the library's own fabric helpers (rdma/rdma_int.h), so they
- * open libfabric exactly as the server and the client do.  See
- * docs/bench.md.
+ * Same conventions as bench_harness.c: one JSON line per measurement on
+ * stdout, commentary on stderr.  Besides the public daxlease/rdma.h,
+ * rdma_bw_lat's two ends use the library's own fabric helpers
+ * (rdma/rdma_int.h), so they open libfabric exactly as the server and the
+ * client do.  See docs/bench.md.
  */
 #include "bench_int.h"
 
@@ -65,22 +65,6 @@ bool rdma_figs_selected(const struct bench *b)
 }
 
 /* ------------------------------------------------------------ helpers */
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* The q-quantile (0..1) of n values, nearest rank; sorts v. */
-static double quantile(double *v, size_t n, double q)
-{
-	if (n == 0)
-		return NAN;
-	qsort(v, n, sizeof(*v), cmp_dbl);
-	long i = lround(q * (double)(n - 1));
-	return v[i < 0 ? 0 : (size_t)i >= n ? n - 1 : (size_t)i];
-}
 
 /* The bracketed word of a /sys/kernel/mm/transparent_hugepage file. */
 static void thp_mode(const char *file, char *out, size_t len)

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The metadata figure of `daxlease bench`: create_4k_unlink (group "cwu"),
+ * open(O_CREAT|O_EXCL) + a 4 KiB write + close + unlink of a fresh name,
+ * daxlease against tmpfs, with the journal on.  Harness and conventions:
+ * bench_harness.c; see docs/bench.md.
+ */
+#include "bench_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------- figure 3: create + write + close + unlink */
+
+struct cwu_arg {
+	dxl_pool *pool;
+	const char *dir;  /* in the pool */
+	int dfd;          /* kernel: the tmpfs directory */
+	uint8_t *buf;
+	uint64_t seq;
+};
+
+static int dxl_cwu_batch(struct bench *b, void *arg, uint64_t n)
+{
+	struct cwu_arg *a = arg;
+	char path[192];
+	for (uint64_t i = 0; i < n; i++) {
+		dxl_file *f;
+		snprintf(path, sizeof(path), "%s/f%llu", a->dir, (unsigned long long)a->seq++);
+		int rc = dxl_open(a->pool, path, O_RDWR | O_CREAT | O_EXCL, 0644, &f);
+		if (rc < 0) {
+			set_err(b, "dxl_open(%s, O_CREAT|O_EXCL): %s", path, dxl_errmsg());
+			return rc;
+		}
+		ssize_t w = dxl_pwrite(f, a->buf, 4096, 0);
+		if (w != 4096) {
+			set_err(b, "dxl_pwrite(%s): %s", path, w < 0 ? dxl_errmsg() : "short");
+			dxl_close(f);
+			return w < 0 ? (int)w : -EIO;
+		}
+		if ((rc = dxl_close(f)) < 0) {
+			set_err(b, "dxl_close(%s): %s", path, dxl_errmsg());
+			return rc;
+		}
+		if ((rc = dxl_unlink(a->pool, path)) < 0) {
+			set_err(b, "dxl_unlink(%s): %s", path, dxl_errmsg());
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int sys_cwu_batch(struct bench *b, void *arg, uint64_t n)
+{
+	struct cwu_arg *a = arg;
+	char name[32];
+	for (uint64_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "f%llu", (unsigned long long)a->seq++);
+		int fd = openat(a->dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			set_err(b, "openat(%s) on tmpfs: %s", name, strerror(errno));
+			return -errno;
+		}
+		if (write(fd, a->buf, 4096) != 4096) {
+			int e = errno ? errno : EIO;
+			set_err(b, "write(2) on tmpfs: %s", strerror(e));
+			close(fd);
+			return -e;
+		}
+		if (close(fd) != 0 || unlinkat(a->dfd, name, 0) != 0) {
+			set_err(b, "close/unlink on tmpfs: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+void fig_cwu(struct bench *b)
+{
+	if (!selected(b, "create_4k_unlink", "cwu"))
+		return;
+	note("create_4k_unlink: open(O_CREAT|O_EXCL) + 4 KiB write + close + unlink: "
+	     "daxlease vs tmpfs");
+	b->err[0] = '\0';
+	char ddir[128], kd[PATH_MAX + 64];
+	uint8_t *buf = aligned_alloc(4096, 4096);
+	uint64_t iters = 0;
+	int rc = -ENOMEM, dfd = -1;
+	bool made_ddir = false, made_kd = false;
+	struct side s[2];
+
+	snprintf(ddir, sizeof(ddir), "%s/cwu", b->pool_dir);
+	snprintf(kd, sizeof(kd), "%s/daxlease-bench-%d.d", b->kdir, (int)getpid());
+	if (!buf) {
+		set_err(b, "out of memory");
+		goto out;
+	}
+	fill_random(buf, 4096);
+	if ((rc = dxl_mkdir(b->pool, ddir, 0755)) < 0) {
+		set_err(b, "dxl_mkdir(%s): %s", ddir, dxl_errmsg());
+		goto out;
+	}
+	made_ddir = true;
+	if (mkdir(kd, 0700) != 0) {
+		rc = -errno;
+		set_err(b, "mkdir(%s): %s", kd, strerror(errno));
+		goto out;
+	}
+	made_kd = true;
+	cleanup_add(kd, true);
+	if ((dfd = open(kd, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		set_err(b, "open(%s): %s", kd, strerror(errno));
+		goto out;
+	}
+	struct cwu_arg ad = {.pool = b->pool, .dir = ddir, .dfd = -1, .buf = buf};
+	struct cwu_arg ak = {.dfd = dfd, .buf = buf};
+	s[0] = (struct side){.name = "daxlease", .fn = dxl_cwu_batch, .arg = &ad};
+	s[1] = (struct side){.name = "tmpfs", .fn = sys_cwu_batch, .arg = &ak};
+	rc = run_sides(b, s, 2, 600, &iters);
+out:;
+	struct jline j;
+	j_begin(&j, "create_4k_unlink");
+	double ratio = rc == 0 ? s[1].med / s[0].med : 0;
+	if (rc == 0) {
+		j_vs_kernel(&j, &s[0], &s[1]);
+		j_num(&j, "daxlease_ops_s", 1e9 / s[0].med, 0);
+		j_num(&j, "kernel_ops_s", 1e9 / s[1].med, 0);
+		j_num(&j, "ratio", ratio, 3);
+	}
+	j_target(&j, b, rc == 0, ">=1x tmpfs rate (journal on)", ratio >= 1.0);
+	j_common(&j, b, iters, b->o.rounds);
+	j_end(&j);
+	if (dfd >= 0)
+		close(dfd);
+	if (made_kd)
+		rmdir(kd);
+	if (made_ddir)
+		dxl_rmdir(b->pool, ddir);
+	free(buf);
+}
