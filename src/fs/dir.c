@@ -26,51 +26,14 @@
 
 #include "fs.h"
 
-/* Byte layout of a record value: offsetof, not sizeof (which is padded). */
-#define REC_HDR offsetof(struct dxl_dirent_rec, name)
-#define REC_MAX (REC_HDR + DXL_NAME_MAX)
-
-struct rec {
-	uint64_t ino;
-	uint32_t type;
-	size_t len;
-	const char *name; /* points into the caller's value buffer */
-};
-
+/* Records are encoded and decoded by the codec in src/format/record.c,
+ * the one fsck uses too, so the two agree on what a damaged record is. */
 static uint32_t rec_encode(unsigned char *buf, uint64_t ino, uint32_t type, const char *name,
 			   size_t len)
 {
-	struct dxl_dirent_rec hdr;
+	struct dxl_dent d = {.ino = ino, .type = type, .name_len = (uint32_t)len, .name = name};
 
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.ino = ino;
-	hdr.type = (uint8_t)type;
-	hdr.name_len = (uint8_t)len;
-	memcpy(buf, &hdr, REC_HDR);
-	memcpy(buf + REC_HDR, name, len);
-	return (uint32_t)(REC_HDR + len);
-}
-
-/* Decode and sanity-check a record value read from the tree: a damaged
- * record must give -EUCLEAN, never an out-of-bounds name. */
-static int rec_decode(const void *val, uint32_t vlen, struct rec *r)
-{
-	struct dxl_dirent_rec hdr;
-
-	if (vlen < REC_HDR + 1 || vlen > REC_MAX)
-		return -EUCLEAN;
-	memcpy(&hdr, val, REC_HDR);
-	if ((size_t)hdr.name_len + REC_HDR != vlen || hdr.ino == 0)
-		return -EUCLEAN;
-	if (hdr.type != DT_REG && hdr.type != DT_DIR && hdr.type != DT_LNK)
-		return -EUCLEAN;
-	r->ino = hdr.ino;
-	r->type = hdr.type;
-	r->len = hdr.name_len;
-	r->name = (const char *)val + REC_HDR;
-	if (memchr(r->name, '/', r->len) || memchr(r->name, '\0', r->len))
-		return -EUCLEAN;
-	return 0;
+	return dxl_dirent_encode(buf, &d);
 }
 
 static int name_check(uint64_t dir, const char *name, size_t len)
@@ -113,7 +76,7 @@ struct scan {
 	int want_used;        /* fill used[] (insertion) */
 	uint8_t used[32];     /* bitmap of k in use */
 	uint64_t key;         /* of the match */
-	struct rec r;
+	struct dxl_dent r;
 };
 
 #define SCAN_PAST 1
@@ -122,16 +85,17 @@ struct scan {
 static int scan_cb(void *arg, uint64_t key, const void *val, uint32_t vlen)
 {
 	struct scan *s = arg;
-	struct rec r;
+	struct dxl_rec_err err;
+	struct dxl_dent r;
 
 	if (key > (s->base | 0xff))
 		return SCAN_PAST;
-	if (rec_decode(val, vlen, &r))
-		return dxl_err(EUCLEAN, "damaged directory record at key %#llx",
-			       (unsigned long long)key);
+	if (dxl_dirent_decode(val, vlen, &r, &err))
+		return dxl_err(EUCLEAN, "damaged directory record at key %#llx: it %s",
+			       (unsigned long long)key, err.why);
 	if (s->want_used)
 		s->used[(key & 0xff) >> 3] |= (uint8_t)(1u << (key & 7));
-	if (r.len == s->len && memcmp(r.name, s->name, r.len) == 0) {
+	if (r.name_len == s->len && memcmp(r.name, s->name, r.name_len) == 0) {
 		s->key = key;
 		s->r = r;
 		s->r.name = NULL; /* the value buffer is the tree's, gone after the walk */
@@ -232,7 +196,7 @@ int dxl_dir_lookup(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const cha
 int dxl_dir_add(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const char *name,
 		size_t len, uint64_t ino, uint32_t type)
 {
-	unsigned char buf[REC_MAX];
+	unsigned char buf[DXL_DIRENT_MAX];
 	struct dxl_broot root;
 	struct scan s;
 	uint32_t vlen;
@@ -289,7 +253,7 @@ int dxl_dir_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const cha
 int dxl_dir_retarget(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const char *name,
 		     size_t len, uint64_t ino, uint32_t type)
 {
-	unsigned char buf[REC_MAX];
+	unsigned char buf[DXL_DIRENT_MAX];
 	struct dxl_broot root;
 	struct scan s;
 	uint32_t vlen;
@@ -319,7 +283,8 @@ int dxl_dir_next(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, uint64_t co
 {
 	unsigned char buf[DXL_NODE_MAX_VAL];
 	struct dxl_broot root;
-	struct rec r;
+	struct dxl_rec_err err;
+	struct dxl_dent r;
 	uint32_t vlen = sizeof(buf);
 	int rc;
 
@@ -329,13 +294,14 @@ int dxl_dir_next(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, uint64_t co
 	rc = dxl_bt_lookup(fs, tx, &root, cookie, DXL_BT_GE, key, buf, &vlen);
 	if (rc)
 		return rc;
-	if (vlen > sizeof(buf) || rec_decode(buf, vlen, &r))
-		return dxl_err(EUCLEAN, "directory inode %llu: damaged record at key %#llx",
-			       (unsigned long long)dir, (unsigned long long)*key);
+	/* the decoder checks vlen before reading past the header */
+	if (dxl_dirent_decode(buf, vlen, &r, &err))
+		return dxl_err(EUCLEAN, "directory inode %llu: damaged record at key %#llx: it %s",
+			       (unsigned long long)dir, (unsigned long long)*key, err.why);
 	*ino = r.ino;
 	*type = r.type;
-	memcpy(name, r.name, r.len);
-	name[r.len] = '\0';
-	*len = r.len;
+	memcpy(name, r.name, r.name_len);
+	name[r.name_len] = '\0';
+	*len = r.name_len;
 	return 0;
 }

@@ -8,19 +8,33 @@
 
 #define EXT_MAX_LEN UINT32_MAX
 
+/* Records are decoded and encoded by the codec in src/format/record.c,
+ * the one fsck uses too, so the two agree on what a damaged record is. */
 static int ext_get(struct dxl_fs *fs, struct dxl_tx *tx, const struct dxl_broot *root, uint64_t key,
 		   enum dxl_bt_match how, uint64_t *fk, struct dxl_extent *e)
 {
-	uint32_t vlen = sizeof(*e);
-	int rc = dxl_bt_lookup(fs, tx, root, key, how, fk, e, &vlen);
+	uint8_t val[DXL_EXTENT_VLEN];
+	uint32_t vlen = sizeof(val);
+	struct dxl_rec_err err;
+	int rc = dxl_bt_lookup(fs, tx, root, key, how, fk, val, &vlen);
 
 	if (rc)
 		return rc;
-	if (vlen != sizeof(*e) || e->len == 0 || e->phys >= fs->sb->data_units ||
-	    e->len > fs->sb->data_units - e->phys || *fk + e->len < *fk)
-		return dxl_err(EUCLEAN, "inode %llu: bad extent at file unit %llu",
-			       (unsigned long long)root->owner, (unsigned long long)*fk);
+	/* vlen is the stored length: the decoder checks it before reading */
+	if (dxl_extent_decode(fs->sb, *fk, val, vlen, e, &err))
+		return dxl_err(EUCLEAN, "inode %llu: bad extent at file unit %llu: it %s",
+			       (unsigned long long)root->owner, (unsigned long long)*fk, err.why);
 	return 0;
+}
+
+static int ext_put(struct dxl_fs *fs, struct dxl_tx *tx, const struct dxl_broot *root, uint64_t key,
+		   const struct dxl_extent *e, int update)
+{
+	uint8_t val[DXL_EXTENT_VLEN];
+	uint32_t vlen = dxl_extent_encode(val, e);
+
+	return update ? dxl_bt_update(fs, tx, root, key, val, vlen)
+		      : dxl_bt_insert(fs, tx, root, key, val, vlen);
 }
 
 int dxl_ext_map(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu, struct dxl_map *m)
@@ -80,7 +94,7 @@ int dxl_ext_insert(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t 
 	if (fu > 0 && ext_get(fs, tx, &root, fu - 1, DXL_BT_LE, &k, &e) == 0 && k + e.len == fu &&
 	    e.phys + e.len == phys && e.flags == flags && (uint64_t)e.len + len <= EXT_MAX_LEN) {
 		e.len += (uint32_t)len;
-		rc = dxl_bt_update(fs, tx, &root, k, &e, sizeof(e));
+		rc = ext_put(fs, tx, &root, k, &e, 1);
 		if (rc)
 			return rc;
 		len = 0;
@@ -90,7 +104,7 @@ int dxl_ext_insert(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t 
 		e.phys = phys;
 		e.len = (uint32_t)n;
 		e.flags = flags;
-		rc = dxl_bt_insert(fs, tx, &root, fu, &e, sizeof(e));
+		rc = ext_put(fs, tx, &root, fu, &e, 0);
 		if (rc)
 			return rc == -EEXIST ? dxl_err(EUCLEAN, "inode %llu: extent at unit %llu already mapped",
 						      (unsigned long long)ino, (unsigned long long)fu)
@@ -142,14 +156,14 @@ int dxl_ext_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t 
 			keep = e;
 			keep.phys = e.phys + (hi - k);
 			keep.len = (uint32_t)(ke - hi);
-			rc = dxl_bt_insert(fs, tx, &root, hi, &keep, sizeof(keep));
+			rc = ext_put(fs, tx, &root, hi, &keep, 0);
 			if (rc)
 				return rc;
 		}
 		if (lo > k) { /* keep the head [k, lo) under the same key */
 			keep = e;
 			keep.len = (uint32_t)(lo - k);
-			rc = dxl_bt_update(fs, tx, &root, k, &keep, sizeof(keep));
+			rc = ext_put(fs, tx, &root, k, &keep, 1);
 		} else {
 			rc = dxl_bt_delete(fs, tx, &root, k);
 		}

@@ -22,21 +22,24 @@ void dxl_refc_broot(struct dxl_fs *fs, struct dxl_broot *root)
 	root->owner = 0;
 }
 
-/* A record, checked: a damaged one must not make us free or share units
- * outside the data region. */
+/* A record, checked by the codec in src/format/record.c (the one fsck
+ * uses too): a damaged one must not make us free or share units outside
+ * the data region. */
 static int rec_find(struct dxl_fs *fs, struct dxl_tx *tx, const struct dxl_broot *root,
 		    uint64_t unit, enum dxl_bt_match how, uint64_t *key, struct dxl_refc *r)
 {
-	uint32_t vlen = sizeof(*r);
-	int rc = dxl_bt_lookup(fs, tx, root, unit, how, key, r, &vlen);
+	uint8_t val[DXL_REFC_VLEN];
+	uint32_t vlen = sizeof(val);
+	struct dxl_rec_err err;
+	int rc = dxl_bt_lookup(fs, tx, root, unit, how, key, val, &vlen);
 
 	if (rc < 0)
 		return rc;
-	if (vlen != sizeof(*r) || r->len == 0 || r->count < 2 ||
-	    *key >= fs->sb->data_units || r->len > fs->sb->data_units - *key)
+	/* vlen is the stored length: the decoder checks it before reading */
+	if (dxl_refc_decode(fs->sb, *key, val, vlen, r, &err))
 		return dxl_err(EUCLEAN,
-			       "refcount tree: bad record at unit %llu (len %llu, count %llu, %u bytes)",
-			       (unsigned long long)*key, (unsigned long long)r->len,
+			       "refcount tree: bad record at unit %llu: it %s (len %llu, count %llu, %u bytes)",
+			       (unsigned long long)*key, err.why, (unsigned long long)r->len,
 			       (unsigned long long)r->count, vlen);
 	return 0;
 }
@@ -76,9 +79,11 @@ static int rec_put(struct dxl_fs *fs, struct dxl_tx *tx, const struct dxl_broot 
 		   uint64_t key, uint64_t len, uint64_t count, int update)
 {
 	struct dxl_refc r = {.len = len, .count = count};
+	uint8_t val[DXL_REFC_VLEN];
+	uint32_t vlen = dxl_refc_encode(val, &r);
 
-	return update ? dxl_bt_update(fs, tx, root, key, &r, sizeof(r))
-		      : dxl_bt_insert(fs, tx, root, key, &r, sizeof(r));
+	return update ? dxl_bt_update(fs, tx, root, key, val, vlen)
+		      : dxl_bt_insert(fs, tx, root, key, val, vlen);
 }
 
 /* Make x a record boundary. */

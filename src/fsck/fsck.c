@@ -551,26 +551,15 @@ struct xctx {
 };
 
 /* Is this extent record well formed, given the previous good one? 0 = ok,
- * else why not (msg). */
+ * else why not (msg).  The record itself is judged by the codec the library
+ * uses; unknown flags are not a reason to drop it (extent_cb clears them). */
 static int extent_ok(struct ck *ck, struct xctx *x, uint64_t key, const uint8_t *val,
 		     uint32_t vlen, struct dxl_extent *out, const char **why)
 {
-	uint64_t umax = ck->sb->unit_shift < 64 ? (~0ull >> ck->sb->unit_shift) : 0;
-	if (vlen != sizeof(*out)) {
-		*why = "record has the wrong size";
-		return -1;
-	}
-	memcpy(out, val, sizeof(*out));
-	if (out->len == 0) {
-		*why = "zero length";
-		return -1;
-	}
-	if (out->phys >= ck->sb->data_units || out->len > ck->sb->data_units - out->phys) {
-		*why = "maps units past the end of the data region";
-		return -1;
-	}
-	if (key > umax || out->len > umax - key) {
-		*why = "ends past the largest file offset";
+	struct dxl_rec_err err;
+	if (dxl_extent_decode(ck->sb, key, val, vlen, out, &err) != 0 &&
+	    err.fault != DXL_REC_FLAGS) {
+		*why = err.why;
 		return -1;
 	}
 	if (x->have_prev && key < x->prev_end) {
@@ -596,7 +585,7 @@ static int extent_cb(struct ck *ck, void *arg, uint64_t key, const uint8_t *val,
 	x->have_prev = 1;
 	x->nunits += e.len;
 	ck->extents++;
-	if (e.flags & ~DXL_EXT_SHARED) {
+	if (e.flags & ~DXL_EXT_KNOWN) {
 		PROBLEM(ck, "inode %llu (%s): extent at file unit %llu has unknown flags %#x",
 			ull(ino), x->path, ull(key), e.flags);
 		struct fix *f = add_fix(ck, ino, key, F_XFLAGS);
@@ -652,37 +641,23 @@ struct dctx {
 	struct fk_vec names;    /* char[256] of names in the current bucket */
 };
 
-static int valid_name(const char *name, size_t len)
-{
-	if (len == 0 || (len == 1 && name[0] == '.') ||
-	    (len == 2 && name[0] == '.' && name[1] == '.'))
-		return 0;
-	return memchr(name, '/', len) == NULL && memchr(name, '\0', len) == NULL;
-}
-
 static int dirent_cb(struct ck *ck, void *arg, uint64_t key, const uint8_t *val, uint32_t vlen)
 {
 	struct dctx *d = arg;
 	uint64_t dino = INF(ck, d->idx)->ino;
-	size_t hdr = offsetof(struct dxl_dirent_rec, name);
-	struct dxl_dirent_rec rec;
+	struct dxl_rec_err err;
+	struct dxl_dent rec;
 	char name[DXL_NAME_MAX + 1];
 	int bad;
 
-	if (vlen < hdr) {
-		PROBLEM(ck, "directory %llu (%s): entry with key %#llx is too short", ull(dino),
-			d->path, ull(key));
+	/* the codec the library uses (the value was bounds-checked by the
+	 * walk); an unknown type is mended below like a wrong one */
+	if (dxl_dirent_decode(val, vlen, &rec, &err) != 0 && err.fault != DXL_REC_TYPE) {
+		PROBLEM(ck, "directory %llu (%s): entry with key %#llx %s", ull(dino), d->path,
+			ull(key), err.why);
 		return add_fix(ck, dino, key, F_DREMOVE) ? 0 : -ENOMEM;
 	}
-	memcpy(&rec, val, hdr);
-	/* the name must fit in the value (which was bounds-checked by the walk) */
-	if (rec.name_len == 0 || vlen < hdr + rec.name_len ||
-	    !valid_name((const char *)val + hdr, rec.name_len)) {
-		PROBLEM(ck, "directory %llu (%s): entry with key %#llx has a malformed name",
-			ull(dino), d->path, ull(key));
-		return add_fix(ck, dino, key, F_DREMOVE) ? 0 : -ENOMEM;
-	}
-	memcpy(name, val + hdr, rec.name_len);
+	memcpy(name, rec.name, rec.name_len);
 	name[rec.name_len] = '\0';
 
 	/* duplicate names can only be in the same hash bucket, which is
@@ -929,17 +904,17 @@ static int find_lost(struct ck *ck)
 static int refc_cb(struct ck *ck, void *arg, uint64_t key, const uint8_t *val, uint32_t vlen)
 {
 	uint64_t *prev_end = arg;
+	struct dxl_rec_err err;
 	struct dxl_refc r;
-	if (vlen != sizeof(r)) {
-		PROBLEM(ck, "refcount record at unit %llu has the wrong size", ull(key));
+	if (dxl_refc_decode(ck->sb, key, val, vlen, &r, &err) != 0) {
+		PROBLEM(ck, "refcount record at unit %llu (length %llu, count %llu) %s", ull(key),
+			ull(r.len), ull(r.count), err.why);
 		ck->refc_bad = 1;
 		return 0;
 	}
-	memcpy(&r, val, sizeof(r));
-	if (r.len == 0 || key >= ck->sb->data_units || r.len > ck->sb->data_units - key ||
-	    r.count < 2 || key < *prev_end) {
-		PROBLEM(ck, "refcount record at unit %llu (length %llu, count %llu) is malformed",
-			ull(key), ull(r.len), ull(r.count));
+	if (key < *prev_end) {
+		PROBLEM(ck, "refcount record at unit %llu (length %llu, count %llu) overlaps the"
+			" previous one", ull(key), ull(r.len), ull(r.count));
 		ck->refc_bad = 1;
 		return 0;
 	}
@@ -1441,8 +1416,31 @@ struct crec {
 	uint64_t key;
 	uint32_t vlen;
 	int rekey;
-	_Alignas(8) uint8_t val[DXL_NODE_MAX_VAL]; /* cast to record structs */
+	uint8_t val[DXL_NODE_MAX_VAL];
 };
+
+/* The value of a record with fix f (F_DRETYPE: a new type, F_XFLAGS: new
+ * flags) applied, re-encoded by the codec into out (DXL_NODE_MAX_VAL
+ * bytes, not val); 0 when the record no longer decodes but for the field
+ * being mended. */
+static uint32_t mend_record(const struct ck *ck, const struct fix *f, const uint8_t *val,
+			    uint32_t vlen, uint8_t *out)
+{
+	struct dxl_rec_err err;
+	if (f->kind == F_DRETYPE) {
+		struct dxl_dent d;
+		if (dxl_dirent_decode(val, vlen, &d, &err) != 0 && err.fault != DXL_REC_TYPE)
+			return 0;
+		d.type = f->arg;
+		return dxl_dirent_encode(out, &d);
+	}
+	struct dxl_extent e;
+	if (dxl_extent_decode(ck->sb, f->key, val, vlen, &e, &err) != 0 &&
+	    err.fault != DXL_REC_FLAGS)
+		return 0;
+	e.flags = f->arg;
+	return dxl_extent_encode(out, &e);
+}
 
 /* Rebuild walk: keep the records the check pass kept, with their fixes. */
 static int collect_cb(struct ck *ck, void *arg, uint64_t key, const uint8_t *val, uint32_t vlen)
@@ -1465,13 +1463,15 @@ static int collect_cb(struct ck *ck, void *arg, uint64_t key, const uint8_t *val
 	if (!cr)
 		return oom(ck);
 	cr->key = key;
-	cr->vlen = vlen;
 	cr->rekey = f && f->kind == F_DREKEY;
-	memcpy(cr->val, val, vlen);
-	if (f && f->kind == F_DRETYPE)
-		((struct dxl_dirent_rec *)cr->val)->type = (uint8_t)f->arg;
-	if (f && f->kind == F_XFLAGS)
-		((struct dxl_extent *)cr->val)->flags = f->arg;
+	if (f && (f->kind == F_DRETYPE || f->kind == F_XFLAGS)) {
+		cr->vlen = mend_record(ck, f, val, vlen, cr->val);
+		if (cr->vlen == 0)
+			c->recs.n--; /* cannot be mended: dropped */
+	} else {
+		cr->vlen = vlen;
+		memcpy(cr->val, val, vlen);
+	}
 	return 0;
 }
 
@@ -1480,9 +1480,12 @@ static int insert_rekeyed(struct rep *r, const struct dxl_broot *root, const uin
 			  uint32_t vlen)
 {
 	struct ck *ck = r->ck;
-	const struct dxl_dirent_rec *d = (const struct dxl_dirent_rec *)val;
-	size_t hdr = offsetof(struct dxl_dirent_rec, name);
-	uint64_t h = dxl_name_hash((const char *)val + hdr, d->name_len) & DXL_DIR_HASH_MASK;
+	struct dxl_rec_err err;
+	struct dxl_dent d;
+	/* a record is rekeyed only when its name decodes (its type may not) */
+	if (dxl_dirent_decode(val, vlen, &d, &err) != 0 && err.fault != DXL_REC_TYPE)
+		return -EUCLEAN;
+	uint64_t h = dxl_name_hash(d.name, d.name_len) & DXL_DIR_HASH_MASK;
 	for (uint64_t k = 0; k <= 0xff; k++) {
 		uint64_t found;
 		uint32_t vl = 0;
@@ -1548,7 +1551,7 @@ static int apply_record_fixes(struct rep *r)
 		if (s < 0 || (INF(ck, ck->imap.vals[s])->flags & I_DAMAGED))
 			continue; /* rebuilt as a whole */
 		struct dxl_broot root;
-		_Alignas(8) uint8_t val[DXL_NODE_MAX_VAL]; /* cast to record structs */
+		uint8_t val[DXL_NODE_MAX_VAL], mended[DXL_NODE_MAX_VAL];
 		uint32_t vlen = sizeof(val);
 		uint64_t found;
 		dxl_inode_broot(f->ino, &root);
@@ -1580,11 +1583,10 @@ static int apply_record_fixes(struct rep *r)
 						 ull(f->ino), f->name);
 				break;
 			}
-			if (f->kind == F_DRETYPE)
-				((struct dxl_dirent_rec *)val)->type = (uint8_t)f->arg;
-			else
-				((struct dxl_extent *)val)->flags = f->arg;
-			rc = dxl_bt_update(ck->fs, r->tx, &root, f->key, val, vlen);
+			vlen = mend_record(ck, f, val, vlen, mended);
+			if (vlen == 0)
+				break; /* no longer the record the fix was for */
+			rc = dxl_bt_update(ck->fs, r->tx, &root, f->key, mended, vlen);
 			if (!rc)
 				REPAIRED(ck, "inode %llu: record with key %#llx %s", ull(f->ino),
 					 ull(f->key), f->kind == F_DRETYPE ? "given the child's type" :
@@ -1694,7 +1696,9 @@ static int rebuild_refc(struct rep *r)
 		if (runs[i].count < 2)
 			continue;
 		struct dxl_refc rv = {runs[i].len, runs[i].count};
-		rc = dxl_bt_insert(ck->fs, r->tx, &root, runs[i].start, &rv, sizeof(rv));
+		uint8_t val[DXL_REFC_VLEN];
+		uint32_t vlen = dxl_refc_encode(val, &rv);
+		rc = dxl_bt_insert(ck->fs, r->tx, &root, runs[i].start, val, vlen);
 		if (rc == 0)
 			rc = rep_roll(r);
 	}
