@@ -9,6 +9,7 @@
 #define DXL_TEST_SCRATCH_POOL_H
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -56,6 +57,21 @@ static inline void scratch_setup(const char *name)
 	CHECK(mkdir(rt_dir, 0700) == 0);
 	setenv("DXL_RUNTIME_DIR", rt_dir, 1);
 	atexit(scratch_cleanup);
+}
+
+/* Copy a pool file (a pristine image to damage a copy of). */
+static inline void scratch_copy_file(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	char buf[1 << 16];
+	ssize_t n;
+
+	CHECK(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		CHECK(write(out, buf, (size_t)n) == n);
+	CHECK(n == 0);
+	close(in);
+	close(out);
 }
 
 static inline void scratch_fsck_report(void *arg, const char *msg)

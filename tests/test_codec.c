@@ -122,19 +122,6 @@ static void report(void *arg, const char *msg)
 		fprintf(stderr, "    fsck: %s\n", msg);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	char buf[1 << 16];
-	ssize_t n;
-	CHECK(in >= 0 && out >= 0);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		CHECK(write(out, buf, (size_t)n) == n);
-	CHECK(n == 0);
-	close(in);
-	close(out);
-}
-
 static void put_file(dxl_pool *P, const char *path, size_t len, uint64_t size)
 {
 	dxl_file *f;
@@ -375,7 +362,7 @@ static void run_case(const char *work, const struct tcase *t)
 	struct dxl_fsck_result r;
 	int lib, fk;
 
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	craft_into(work, t);
 	fk = fsck_verdict(work, t->what);
 	lib = library_verdict(work, t);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "scratch_pool.h" /* scratch_copy_file */
 #include "format/format.h"
 
 static char pristine[4096], work[4096];
@@ -25,19 +26,6 @@ static void report(void *arg, const char *msg)
 	(void)arg;
 	if (verbose)
 		fprintf(stderr, "  fsck: %s\n", msg);
-}
-
-static void copy_file(const char *from, const char *to)
-{
-	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	char buf[1 << 16];
-	ssize_t n;
-	CHECK(in >= 0 && out >= 0);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		CHECK(write(out, buf, (size_t)n) == n);
-	CHECK(n == 0);
-	close(in);
-	close(out);
 }
 
 static uint8_t *map_pool(const char *path, size_t *len)
@@ -200,19 +188,19 @@ int main(int argc, char **argv)
 	CHECK(r.inodes == 9);
 	CHECK(r.shared_units == 3);
 	CHECK(r.extents >= 4);
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	CHECK_OK(dxl_fsck(work, DXL_FSCK_REPAIR, report, NULL, &r));
 	CHECK(r.problems == 0 && r.repaired == 0);
 
 	/* 1. a flipped bit in an inode: its checksum no longer matches */
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	p = map_pool(work, &len);
 	((struct dxl_inode *)(p + ino_f2 * DXL_BLOCK_SIZE))->mtime_ns ^= 1ll << 20;
 	unmap_pool(p, len);
 	expect_repair("inode bit flip");
 
 	/* 2. a used data unit marked free */
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	p = map_pool(work, &len);
 	sb = (struct dxl_sb *)p;
 	uint64_t phys = first_extent(p, ino_f1, &key)->phys;
@@ -222,7 +210,7 @@ int main(int argc, char **argv)
 	check_data(work);
 
 	/* 3. a free data unit marked used (a leak) */
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	p = map_pool(work, &len);
 	sb = (struct dxl_sb *)p;
 	bm_set(p + sb->dbitmap_blk * DXL_BLOCK_SIZE, sb->data_units - 1, 1);
@@ -230,7 +218,7 @@ int main(int argc, char **argv)
 	expect_repair("leaked data unit");
 
 	/* 4. a leaked metadata block */
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	p = map_pool(work, &len);
 	sb = (struct dxl_sb *)p;
 	bm_set(p + sb->mbitmap_blk * DXL_BLOCK_SIZE, sb->meta_blocks - 1, 1);
@@ -238,7 +226,7 @@ int main(int argc, char **argv)
 	expect_repair("leaked metadata block");
 
 	/* 5. a wrong link count (checksum kept valid: a logical error) */
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	p = map_pool(work, &len);
 	{
 		struct dxl_inode *in = (struct dxl_inode *)(p + ino_f1 * DXL_BLOCK_SIZE);
@@ -251,7 +239,7 @@ int main(int argc, char **argv)
 	check_data(work);
 
 	/* 6. a directory's entry count */
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	p = map_pool(work, &len);
 	{
 		struct dxl_inode *in = (struct dxl_inode *)(p + ino_d1 * DXL_BLOCK_SIZE);
@@ -262,7 +250,7 @@ int main(int argc, char **argv)
 	expect_repair("wrong nentries");
 
 	/* 7. the primary superblock zeroed: the backup is used */
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	p = map_pool(work, &len);
 	memset(p, 0, DXL_BLOCK_SIZE);
 	unmap_pool(p, len);
@@ -270,7 +258,7 @@ int main(int argc, char **argv)
 	check_data(work);
 
 	/* 8. a refcount record with the wrong count */
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	p = map_pool(work, &len);
 	sb = (struct dxl_sb *)p;
 	{
@@ -288,7 +276,7 @@ int main(int argc, char **argv)
 	check_data(work);
 
 	/* 9. a shared extent that lost its SHARED flag */
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	p = map_pool(work, &len);
 	{
 		struct dxl_extent *e = first_extent(p, ino_f1, &key);
@@ -301,7 +289,7 @@ int main(int argc, char **argv)
 
 	/* 10. an entry removed from a directory: the file is unreachable and
 	 * goes to /lost+found */
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	p = map_pool(work, &len);
 	{
 		uint8_t *node = p + ino_d1 * DXL_BLOCK_SIZE + DXL_INODE_HDR;
@@ -339,7 +327,7 @@ int main(int argc, char **argv)
 	}
 
 	/* 11. an extent out of the data region: dropped */
-	copy_file(pristine, work);
+	scratch_copy_file(pristine, work);
 	p = map_pool(work, &len);
 	sb = (struct dxl_sb *)p;
 	{

@@ -28,6 +28,18 @@ static int ok(struct dxl_rec_err *err)
 	return 0;
 }
 
+/* A value of a fixed size: exactly size bytes, copied to out (zeros when
+ * the size is wrong). */
+static int take_fixed(void *out, size_t size, const void *val, size_t vlen,
+		      struct dxl_rec_err *err)
+{
+	memset(out, 0, size);
+	if (vlen != size)
+		return fault(err, DXL_REC_SIZE, "has the wrong size");
+	memcpy(out, val, size);
+	return 0;
+}
+
 /* ------------------------------------------------------------ directory entries */
 
 int dxl_dirent_name_ok(const char *name, size_t len)
@@ -92,10 +104,8 @@ int dxl_extent_decode(const struct dxl_sb *sb, uint64_t key, const void *val, si
 	/* the largest file unit whose byte offset fits in 64 bits */
 	uint64_t umax = sb->unit_shift < 64 ? (~0ull >> sb->unit_shift) : 0;
 
-	memset(e, 0, sizeof(*e));
-	if (vlen != DXL_EXTENT_VLEN)
-		return fault(err, DXL_REC_SIZE, "has the wrong size");
-	memcpy(e, val, DXL_EXTENT_VLEN);
+	if (take_fixed(e, DXL_EXTENT_VLEN, val, vlen, err))
+		return -EUCLEAN;
 	if (e->len == 0)
 		return fault(err, DXL_REC_LEN, "has zero length");
 	if (e->phys >= sb->data_units || e->len > sb->data_units - e->phys)
@@ -118,10 +128,8 @@ uint32_t dxl_refc_encode(void *buf, const struct dxl_refc *r)
 int dxl_refc_decode(const struct dxl_sb *sb, uint64_t key, const void *val, size_t vlen,
 		    struct dxl_refc *r, struct dxl_rec_err *err)
 {
-	memset(r, 0, sizeof(*r));
-	if (vlen != DXL_REFC_VLEN)
-		return fault(err, DXL_REC_SIZE, "has the wrong size");
-	memcpy(r, val, DXL_REFC_VLEN);
+	if (take_fixed(r, DXL_REFC_VLEN, val, vlen, err))
+		return -EUCLEAN;
 	if (r->len == 0)
 		return fault(err, DXL_REC_LEN, "has zero length");
 	if (key >= sb->data_units || r->len > sb->data_units - key)
