@@ -21,7 +21,7 @@ static int ext_get(struct dxl_fs *fs, struct dxl_tx *tx, const struct dxl_broot 
 	if (rc)
 		return rc;
 	/* vlen is the stored length: the decoder checks it before reading */
-	if (dxl_extent_decode(fs->sb, *fk, val, vlen, e, &err))
+	if (dxl_extent_decode(&fs->geo, *fk, val, vlen, e, &err))
 		return dxl_err(EUCLEAN, "inode %llu: bad extent at file unit %llu: it %s",
 			       (unsigned long long)root->owner, (unsigned long long)*fk, err.why);
 	return 0;

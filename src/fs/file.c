@@ -31,20 +31,49 @@
 
 #define DXL_MAX_FILE (1ull << 62)
 
+/* Nothing was committed or replayed since the inode last passed its
+ * check: the bytes are the ones checked. */
+static int inode_fresh(struct dxl_fs *fs, dxl_file *f, const struct dxl_inode **in)
+{
+	uint64_t now = __atomic_load_n(fs->j.changes, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&f->checked_at, __ATOMIC_RELAXED) != now + 1)
+		return 0;
+	*in = dxl_blk_ptr(fs, f->ino);
+	return 1;
+}
+
 int dxl_file_inode(struct dxl_fs *fs, dxl_file *f, const struct dxl_inode **in)
 {
 	uint64_t now = __atomic_load_n(fs->j.changes, __ATOMIC_ACQUIRE);
 	int rc;
 
-	/* nothing was committed or replayed since it last passed: the bytes
-	 * are the ones checked (under the lock nobody can change them) */
-	if (f->checked_at == now + 1) {
-		*in = dxl_blk_ptr(fs, f->ino);
+	if (inode_fresh(fs, f, in))
 		return 0;
-	}
 	rc = dxl_inode_read(fs, NULL, f->ino, in);
-	if (rc == 0)
-		f->checked_at = now + 1; /* +1: 0 means never checked */
+	if (rc == 0) /* +1: 0 means never checked */
+		__atomic_store_n(&f->checked_at, now + 1, __ATOMIC_RELAXED);
+	return rc;
+}
+
+/*
+ * The same without the metadata lock held (the inode lock, or none).
+ * Only the checksum needs the metadata lock: another file's transaction
+ * (a link, an unlink, a rename over it) rewrites this inode's block
+ * under that lock alone, though never the size or the extent root that
+ * the caller reads.
+ */
+static int inode_unlocked(struct dxl_fs *fs, dxl_file *f, const struct dxl_inode **in)
+{
+	int rc;
+
+	if (dxl_likely(inode_fresh(fs, f, in)))
+		return 0;
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		return rc;
+	rc = dxl_file_inode(fs, f, in);
+	dxl_fs_unlock(fs);
 	return rc;
 }
 
@@ -219,7 +248,7 @@ int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file 
 	const struct dxl_inode *in = NULL;
 	dxl_file *f;
 	uint64_t ino = 0;
-	int rc, created = 0;
+	int rc, created = 0, ilocked = 0;
 	int wr = (flags & O_ACCMODE) != O_RDONLY;
 
 	dxl_err_clear();
@@ -300,14 +329,23 @@ int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file 
 		rc = dxl_err(EINVAL, "open %s: not a regular file", path);
 		goto out;
 	}
-	if ((flags & O_TRUNC) && wr && !created && in->size > 0) {
-		rc = do_truncate(fs, ino, 0, !!(flags & O_NONBLOCK));
-		if (rc)
-			goto out;
-	}
+	/* open before truncating: the truncate may drop the lock, and an
+	 * unlink meanwhile must not free the file under it */
 	rc = dxl_inode_open_get(fs, ino);
 	if (rc)
 		goto out;
+	if ((flags & O_TRUNC) && wr && !created && in->size > 0) {
+		rc = dxl_ilock_under(fs, ino);
+		if (rc >= 0) {
+			ilocked = 1;
+			rc = do_truncate(fs, ino, 0, !!(flags & O_NONBLOCK));
+		}
+		if (rc) {
+			dxl_inode_open_put(fs, ino);
+			dxl_inode_reap(fs, ino);
+			goto out;
+		}
+	}
 	f->pool = pool;
 	f->ino = ino;
 	f->flags = flags;
@@ -315,6 +353,8 @@ int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file 
 	*out = f;
 out:
 	dxl_fs_unlock(fs);
+	if (ilocked)
+		dxl_iunlock(fs, ino);
 	if (rc)
 		free(f);
 	return rc;
@@ -328,7 +368,9 @@ static int flush_times(struct dxl_fs *fs, dxl_file *f)
 	struct dxl_tx *tx;
 	int rc;
 
-	if (!f->pending_mtime)
+	int64_t t = __atomic_load_n(&f->pending_mtime, __ATOMIC_RELAXED);
+
+	if (!t)
 		return 0;
 	tx = dxl_tx_begin(&fs->j);
 	rc = dxl_inode_write(fs, tx, f->ino, &in);
@@ -336,11 +378,12 @@ static int flush_times(struct dxl_fs *fs, dxl_file *f)
 		dxl_tx_abort(tx);
 		return rc;
 	}
-	if (f->pending_mtime > in->mtime_ns)
-		in->mtime_ns = in->ctime_ns = f->pending_mtime;
+	if (t > in->mtime_ns)
+		in->mtime_ns = in->ctime_ns = t;
 	rc = dxl_tx_commit(tx);
-	if (rc == 0)
-		f->pending_mtime = 0;
+	if (rc == 0) /* unless a write of another thread set a newer one */
+		__atomic_compare_exchange_n(&f->pending_mtime, &t, 0, 0, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
 	return rc;
 }
 
@@ -361,7 +404,7 @@ int dxl_close(dxl_file *f)
 		free(f); /* the child's copy: the parent flushes its own times */
 		return 0;
 	}
-	rc = dxl_fs_lock(fs);
+	rc = dxl_fs_lock_ino(fs, f->ino);
 	if (rc) {
 		free(f);
 		return rc;
@@ -369,19 +412,52 @@ int dxl_close(dxl_file *f)
 	rc = fs->rdonly ? 0 : flush_times(fs, f);
 	dxl_inode_open_put(fs, f->ino);
 	rc2 = dxl_inode_reap(fs, f->ino);
-	dxl_fs_unlock(fs);
+	dxl_fs_unlock_ino(fs, f->ino);
 	free(f);
 	return rc ? rc : rc2;
 }
 
 /* ------------------------------------------------------------------ read */
 
+/* Copy what [off, off + len) holds below EOF into dst: the bytes copied,
+ * or <0.  Without any lock it may see a file in the middle of a change
+ * (the tree is checked on every access, so at worst it reads wrong
+ * bytes of the pool or fails): the caller checks the inode lock's count
+ * afterwards and throws such a read away. */
+static ssize_t read_body(struct dxl_fs *fs, uint64_t ino, const struct dxl_inode *in, uint8_t *dst,
+			 uint64_t off, uint64_t len)
+{
+	uint64_t size = in->size, pos, end;
+	int rc;
+
+	if (off >= size)
+		return 0;
+	end = off + DXL_MIN(len, size - off);
+	for (pos = off; pos < end;) {
+		struct dxl_map m;
+		uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1), n;
+
+		rc = dxl_ext_map(fs, NULL, ino, fu, &m);
+		if (rc)
+			return rc;
+		n = (m.len > (end >> fs->unit_shift) ? end - pos
+						     : DXL_MIN(end - pos, (m.len << fs->unit_shift) - uoff));
+		if (m.hole)
+			memset(dst + (pos - off), 0, n);
+		else
+			memcpy(dst + (pos - off), dxl_unit_ptr(fs, m.phys) + uoff, n);
+		pos += n;
+	}
+	return (ssize_t)(end - off);
+}
+
+#define LOCKLESS_READS (!DXL_TSAN)
+
 ssize_t dxl_pread(dxl_file *f, void *buf, size_t len, uint64_t off)
 {
 	struct dxl_fs *fs;
 	const struct dxl_inode *in = NULL;
-	uint8_t *dst = buf;
-	uint64_t pos, end;
+	ssize_t n;
 	int rc = file_ok(f);
 
 	if (rc)
@@ -399,37 +475,39 @@ ssize_t dxl_pread(dxl_file *f, void *buf, size_t len, uint64_t off)
 	if (len == 0 || off >= DXL_MAX_FILE)
 		return 0;
 	fs = &f->pool->fs;
-	rc = dxl_fs_lock(fs);
+	rc = dxl_fs_usable(fs);
 	if (rc)
 		return rc;
-	rc = dxl_file_inode(fs, f, &in);
-	if (rc)
-		goto out;
-	if (off >= in->size) {
-		dxl_fs_unlock(fs);
-		return 0;
-	}
-	end = off + DXL_MIN((uint64_t)len, in->size - off);
-	for (pos = off; pos < end;) {
-		struct dxl_map m;
-		uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1), n;
+	/* Readers of one file do not meet: each reads the inode lock's
+	 * count, reads, and keeps what it read if nobody held the lock
+	 * meanwhile.  Whoever changes the file's layout or data holds it. */
+	if (LOCKLESS_READS) {
+		struct rt_ilock *l = dxl_rt_ilock_of(fs->rt, f->ino);
+		int tries;
 
-		rc = dxl_ext_map(fs, NULL, f->ino, fu, &m);
-		if (rc)
-			goto out;
-		n = (m.len > (end >> fs->unit_shift) ? end - pos
-						     : DXL_MIN(end - pos, (m.len << fs->unit_shift) - uoff));
-		if (m.hole)
-			memset(dst + (pos - off), 0, n);
-		else
-			memcpy(dst + (pos - off), dxl_unit_ptr(fs, m.phys) + uoff, n);
-		pos += n;
+		for (tries = 0; tries < 3; tries++) {
+			uint32_t s = dxl_rt_iseq(l);
+
+			if (s & 1)
+				break;
+			rc = inode_unlocked(fs, f, &in);
+			if (rc)
+				return rc;
+			n = read_body(fs, f->ino, in, buf, off, len);
+			if (dxl_rt_iseq_same(l, s)) {
+				if (n >= 0 && tries)
+					dxl_err_clear(); /* a try thrown away may have left one */
+				return n;
+			}
+		}
 	}
-	dxl_fs_unlock(fs);
-	return (ssize_t)(end - off);
-out:
-	dxl_fs_unlock(fs);
-	return rc;
+	rc = dxl_ilock(fs, f->ino);
+	if (rc)
+		return rc;
+	rc = inode_unlocked(fs, f, &in);
+	n = rc ? rc : read_body(fs, f->ino, in, buf, off, len);
+	dxl_iunlock(fs, f->ino);
+	return n;
 }
 
 /* ------------------------------------------------------------------ write */
@@ -504,9 +582,9 @@ static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 		      int *changed)
 {
 	const uint8_t *base = src - pos;
-	int rc = 0, first = 1;
+	int rc = dxl_ilock_check(fs, ino, "write"), first = 1;
 
-	while (pos < end) {
+	while (rc == 0 && pos < end) {
 		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
 		const struct dxl_inode *in = NULL;
 
@@ -547,14 +625,41 @@ static int write_slow(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 		if (rc)
 			return rc;
 	}
+	return rc;
+}
+
+/* Where the write goes (O_APPEND: at EOF) and whether it fits. */
+static int write_range(const dxl_file *f, const struct dxl_inode *in, uint64_t *off, size_t len,
+		       uint64_t *end)
+{
+	if (f->flags & O_APPEND)
+		*off = in->size;
+	if (*off > DXL_MAX_FILE || len > DXL_MAX_FILE - *off)
+		return dxl_err(EFBIG, "write at %llu+%zu: beyond the largest file size",
+			       (unsigned long long)*off, len);
+	*end = *off + len;
 	return 0;
+}
+
+/* The whole of [off, end) lies in one private, mapped extent below EOF:
+ * an overwrite that needs the inode lock alone. */
+static int overwrite_only(struct dxl_fs *fs, uint64_t ino, const struct dxl_inode *in, uint64_t off,
+			  uint64_t end, uint64_t *phys)
+{
+	struct dxl_map m;
+
+	if (end > in->size || dxl_ext_map(fs, NULL, ino, off >> fs->unit_shift, &m) || m.hole ||
+	    (m.flags & DXL_EXT_SHARED) || run_bytes(fs, off, m.len, end) < end - off)
+		return 0;
+	*phys = m.phys;
+	return 1;
 }
 
 ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 {
 	struct dxl_fs *fs;
 	const struct dxl_inode *in;
-	uint64_t end, done;
+	uint64_t end = 0, done, phys;
 	int rc = file_ok(f), changed = 0, broke = 0;
 
 	if (rc)
@@ -564,25 +669,32 @@ ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 	if (len > SSIZE_MAX || (len && !buf))
 		return dxl_err(EINVAL, "write: bad buffer or length");
 	fs = &f->pool->fs;
-	rc = dxl_fs_lock(fs);
+	rc = dxl_ilock(fs, f->ino);
 	if (rc)
 		return rc;
+	rc = inode_unlocked(fs, f, &in);
+	if (rc == 0)
+		rc = write_range(f, in, &off, len, &end);
+	if (rc || len == 0)
+		goto out_ilock;
+	/* The common case: the copy needs no transaction, and the metadata
+	 * lock is not taken (a fault on the caller's buffer stalls only
+	 * this file). */
+	if (overwrite_only(fs, f->ino, in, off, end, &phys)) {
+		dxl_pmem_memcpy(&fs->pm, dxl_unit_ptr(fs, phys) + (off & (fs->unit - 1)), buf, len);
+		dxl_pmem_drain_named(&fs->pm, "write"); /* durable on return */
+		__atomic_store_n(&f->pending_mtime, dxl_now_ns(), __ATOMIC_RELAXED);
+		goto out_ilock;
+	}
+	rc = dxl_fs_lock(fs);
+	if (rc)
+		goto out_ilock;
 again:
 	rc = dxl_file_inode(fs, f, &in);
 	if (rc)
 		goto out;
-	if (f->flags & O_APPEND)
-		off = in->size;
-	if (off > DXL_MAX_FILE || len > DXL_MAX_FILE - off) {
-		rc = dxl_err(EFBIG, "write at %llu+%zu: beyond the largest file size",
-			     (unsigned long long)off, len);
-		goto out;
-	}
-	if (len == 0)
-		goto out;
-	end = off + len;
 	/* Copying a shared unit on write remaps it: leases on the range
-	 * are broken first (that may drop the lock, so look again). */
+	 * are broken first (that may drop the locks, so look again). */
 	if (!broke && leases_exist(fs) && range_has_shared(fs, f->ino, off, end, &rc)) {
 		rc = dxl_fs_break(fs, f->ino, off, end, nonblocking(f), 0);
 		if (rc)
@@ -590,6 +702,8 @@ again:
 		broke = 1;
 		goto again;
 	}
+	if (rc == 0 && broke) /* the locks were dropped: the size may have moved */
+		rc = write_range(f, in, &off, len, &end);
 	if (rc)
 		goto out;
 	done = 0;
@@ -604,10 +718,12 @@ again:
 			dxl_fs_layout_changed(fs, f->ino, off, end);
 	} else {
 		dxl_pmem_drain_named(&fs->pm, "write"); /* durable on return */
-		f->pending_mtime = dxl_now_ns();
+		__atomic_store_n(&f->pending_mtime, dxl_now_ns(), __ATOMIC_RELAXED);
 	}
 out:
 	dxl_fs_unlock(fs);
+out_ilock:
+	dxl_iunlock(fs, f->ino);
 	return rc ? rc : (ssize_t)len;
 }
 
@@ -701,8 +817,10 @@ static int do_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonbl
 	const struct dxl_inode *in = NULL;
 	struct dxl_tx *tx;
 	uint64_t old_size;
-	int rc;
+	int rc = dxl_ilock_check(fs, ino, "truncate");
 
+	if (rc)
+		return rc;
 	if (size > DXL_MAX_FILE)
 		return dxl_err(EFBIG, "truncate to %llu: beyond the largest file size",
 			       (unsigned long long)size);
@@ -787,11 +905,11 @@ int dxl_ftruncate(dxl_file *f, uint64_t size)
 	if (!writable(f))
 		return dxl_err(EBADF, "truncate: file not open for writing");
 	fs = &f->pool->fs;
-	rc = dxl_fs_lock(fs);
+	rc = dxl_fs_lock_ino(fs, f->ino);
 	if (rc)
 		return rc;
 	rc = do_truncate(fs, f->ino, size, nonblocking(f));
-	dxl_fs_unlock(fs);
+	dxl_fs_unlock_ino(fs, f->ino);
 	return rc;
 }
 
@@ -811,8 +929,19 @@ int dxl_truncate(dxl_pool *pool, const char *path, uint64_t size)
 	if (rc)
 		return rc;
 	rc = dxl_namei(fs, NULL, path, 1, &ino);
+	/* held open meanwhile: taking the inode lock may drop the lock, and
+	 * an unlink then must not free the file under us */
 	if (rc == 0)
-		rc = do_truncate(fs, ino, size, 0);
+		rc = dxl_inode_open_get(fs, ino);
+	if (rc == 0) {
+		int lrc = dxl_ilock_under(fs, ino);
+
+		rc = lrc < 0 ? lrc : do_truncate(fs, ino, size, 0);
+		dxl_inode_open_put(fs, ino);
+		dxl_inode_reap(fs, ino);
+		if (lrc >= 0)
+			dxl_iunlock(fs, ino);
+	}
 	dxl_fs_unlock(fs);
 	return rc;
 }
@@ -830,9 +959,9 @@ static int alloc_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 		       enum alloc_how how, int keep_size, int tell_self)
 {
 	uint64_t pos = off;
-	int rc = 0, changed = 0;
+	int rc = dxl_ilock_check(fs, ino, "allocation"), changed = 0;
 
-	while (pos < end) {
+	while (rc == 0 && pos < end) {
 		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
 		const struct dxl_inode *in = NULL;
 
@@ -889,9 +1018,12 @@ static int punch_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 {
 	uint64_t first = units_up(fs, off), last = end >> fs->unit_shift; /* whole units [first, last) */
 	uint64_t umask = fs->unit - 1;
-	struct dxl_tx *tx = dxl_tx_begin(&fs->j);
-	int rc = 0;
+	struct dxl_tx *tx;
+	int rc = dxl_ilock_check(fs, ino, "punch");
 
+	if (rc)
+		return rc;
+	tx = dxl_tx_begin(&fs->j);
 	if ((off >> fs->unit_shift) == ((end - 1) >> fs->unit_shift)) {
 		/* inside one unit */
 		if ((off & umask) || (end & umask))
@@ -942,7 +1074,7 @@ int dxl_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
 	if ((mode & FALLOC_FL_PUNCH_HOLE) && (!keep || (mode & FALLOC_FL_ZERO_RANGE)))
 		return dxl_err(EOPNOTSUPP, "fallocate: punching a hole needs KEEP_SIZE, and nothing else");
 	fs = &f->pool->fs;
-	rc = dxl_fs_lock(fs);
+	rc = dxl_fs_lock_ino(fs, f->ino);
 	if (rc)
 		return rc;
 	/* a punch removes units; zeroing copies shared ones: both remap */
@@ -957,15 +1089,18 @@ int dxl_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
 	else
 		rc = alloc_range(fs, f->ino, off, off + len,
 				 (mode & FALLOC_FL_ZERO_RANGE) ? ALLOC_ZERO : ALLOC_FILL, keep, 1);
-	dxl_fs_unlock(fs);
+	dxl_fs_unlock_ino(fs, f->ino);
 	return rc;
 }
 
 int dxl_file_prepare(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, unsigned flags,
 		     uint64_t exclude)
 {
-	int rc = 0, shared = range_has_shared(fs, ino, off, end, &rc);
+	int rc = dxl_ilock_check(fs, ino, "prepare"), shared;
 
+	if (rc)
+		return rc;
+	shared = range_has_shared(fs, ino, off, end, &rc);
 	if (rc || (!shared && (flags & DXL_PREP_UNSHARE)))
 		return rc; /* nothing to copy: no transaction at all */
 	if (shared && leases_exist(fs))
@@ -1030,8 +1165,12 @@ static int share_range(struct dxl_fs *fs, uint64_t sino, uint64_t sfu, uint64_t 
 		       uint64_t ulen, uint64_t new_dsize)
 {
 	uint64_t pos = 0;
-	int rc = 0;
+	int rc = dxl_ilock_check(fs, sino, "reflink");
 
+	if (rc == 0)
+		rc = dxl_ilock_check(fs, dino, "reflink");
+	if (rc)
+		return rc;
 	for (;;) {
 		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
 		const struct dxl_inode *in = NULL;
@@ -1101,9 +1240,15 @@ int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off
 			       (unsigned long long)fs->unit);
 	if (src_off > DXL_MAX_FILE || dst_off > DXL_MAX_FILE || len > DXL_MAX_FILE)
 		return dxl_err(EFBIG, "reflink: range beyond the largest file size");
-	rc = dxl_fs_lock(fs);
+	rc = dxl_ilock2(fs, src->ino, dst->ino);
 	if (rc)
 		return rc;
+	rc = dxl_fs_lock(fs);
+	if (rc) {
+		dxl_iunlock(fs, src->ino);
+		dxl_iunlock(fs, dst->ino);
+		return rc;
+	}
 	/* the destination range's blocks are replaced */
 	if (len)
 		rc = dxl_fs_break(fs, dst->ino, dst_off,
@@ -1160,6 +1305,8 @@ int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off
 	dxl_fs_layout_changed(fs, dst->ino, dst_off, dst_off + (ulen << fs->unit_shift));
 out:
 	dxl_fs_unlock(fs);
+	dxl_iunlock(fs, src->ino);
+	dxl_iunlock(fs, dst->ino);
 	return rc;
 }
 
@@ -1173,7 +1320,7 @@ static int do_sync(dxl_file *f)
 	if (rc)
 		return rc;
 	fs = &f->pool->fs;
-	rc = dxl_fs_lock(fs);
+	rc = dxl_fs_lock_ino(fs, f->ino);
 	if (rc)
 		return rc;
 	if (!fs->rdonly)
@@ -1181,7 +1328,7 @@ static int do_sync(dxl_file *f)
 	dxl_pmem_drain(&fs->pm);
 	if (rc == 0)
 		rc = dxl_pmem_sync(&fs->pm, 0, fs->pm.size);
-	dxl_fs_unlock(fs);
+	dxl_fs_unlock_ino(fs, f->ino);
 	return rc;
 }
 
@@ -1213,10 +1360,12 @@ int dxl_fstat(dxl_file *f, struct dxl_stat *st)
 		return rc;
 	rc = dxl_file_inode(fs, f, &in);
 	if (rc == 0) {
+		int64_t t = __atomic_load_n(&f->pending_mtime, __ATOMIC_RELAXED);
+
 		dxl_inode_to_stat(fs, in, st);
-		if (f->pending_mtime > in->mtime_ns) {
-			st->mtime.tv_sec = (time_t)(f->pending_mtime / 1000000000LL);
-			st->mtime.tv_nsec = (long)(f->pending_mtime % 1000000000LL);
+		if (t > in->mtime_ns) {
+			st->mtime.tv_sec = (time_t)(t / 1000000000LL);
+			st->mtime.tv_nsec = (long)(t % 1000000000LL);
 			st->ctime = st->mtime;
 		}
 	}

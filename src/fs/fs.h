@@ -2,10 +2,15 @@
  * fs: the file system proper — allocator, inodes, extent maps, refcounts
  * (reflink/COW), directories, path lookup, file operations.
  *
- * Locking: one metadata lock per pool (process-shared, robust; see
- * runtime/).  Every operation that reads or changes metadata holds it;
- * the public API functions take it, internal dxl_* functions here assume
- * it is held.  There is one transaction at a time per pool.
+ * Locking (docs/design.md, "Locking"): one metadata lock per pool
+ * (process-shared, robust; see runtime/) and a hashed table of inode
+ * locks.  Every transaction, and every read of metadata that another
+ * file's transaction may change, holds the metadata lock; internal dxl_*
+ * functions here assume it is held.  There is one transaction at a time
+ * per pool.  A regular file's size, extent map and units change only
+ * under its inode lock too (taken first), so that a read or an overwrite
+ * needs the inode lock alone, and a read not even that (it checks the
+ * lock's count afterwards).
  */
 #ifndef DXL_FS_H
 #define DXL_FS_H
@@ -26,6 +31,10 @@
 struct dxl_fs {
 	struct dxl_pmem pm;
 	struct dxl_sb *sb;         /* primary superblock, in the mapping */
+	/* Its geometry as read at open (it never changes): what paths that
+	 * do not hold the metadata lock read, while a commit may be
+	 * rewriting the superblock's lines (free counts share them). */
+	struct dxl_sb geo;
 	struct dxl_journal j;
 	struct dxl_rt *rt;         /* runtime state shared by the pool's processes */
 	uint64_t unit;             /* allocation unit, bytes */
@@ -79,6 +88,38 @@ static inline int dxl_fs_inherited(const struct dxl_fs *fs)
 int dxl_fs_lock(struct dxl_fs *fs);
 void dxl_fs_unlock(struct dxl_fs *fs);
 
+/* ---------------------------------------------------------------- ilock.c
+ * Inode locks: taken before the metadata lock (two of them in the order
+ * of their entries: dxl_ilock2); a thread that holds the metadata lock
+ * may only try one (dxl_ilock_under).  They nest per thread.  A holder
+ * that died is mourned by the next taker: the metadata lock is taken
+ * once, so that a transaction it died in is replayed before the file
+ * is read. */
+int dxl_ilock(struct dxl_fs *fs, uint64_t ino);
+int dxl_ilock2(struct dxl_fs *fs, uint64_t a, uint64_t b);
+void dxl_iunlock(struct dxl_fs *fs, uint64_t ino);
+/* With the metadata lock held: 0 = got it without letting go; 1 = the
+ * metadata lock was dropped meanwhile (look at the file again). */
+int dxl_ilock_under(struct dxl_fs *fs, uint64_t ino);
+/* With the metadata lock held, without letting go of it: 0 or -EBUSY. */
+int dxl_ilock_try(struct dxl_fs *fs, uint64_t ino);
+int dxl_ilock_held(struct dxl_fs *fs, uint64_t ino);
+/* The inode lock, then the metadata lock (what changing a file needs). */
+int dxl_fs_lock_ino(struct dxl_fs *fs, uint64_t ino);
+void dxl_fs_unlock_ino(struct dxl_fs *fs, uint64_t ino);
+/* 0 if held, else -EDEADLK naming what was about to change unlocked. */
+int dxl_ilock_check(struct dxl_fs *fs, uint64_t ino, const char *what);
+/* Let go of every inode lock of this thread on fs (a lease break waits
+ * without them) and take them again, in order. */
+struct dxl_ilocks_saved {
+	struct rt_ilock *l[4];
+	int depth[4];
+	int n;
+};
+int dxl_ilocks_release(struct dxl_fs *fs, struct dxl_ilocks_saved *sv);
+int dxl_ilocks_retake(struct dxl_fs *fs, const struct dxl_ilocks_saved *sv);
+void dxl_meta_note(int delta); /* dxl_fs_lock/unlock count per thread */
+
 /*
  * Before removing or remapping blocks of [start, end) of ino: break the
  * layout leases in the way (see lease.h).  Called with the lock held and
@@ -105,7 +146,7 @@ static inline void *dxl_blk_ptr(struct dxl_fs *fs, uint64_t blk)
 }
 static inline int dxl_is_meta_blk(const struct dxl_fs *fs, uint64_t blk)
 {
-	return blk >= fs->sb->meta_blk && blk - fs->sb->meta_blk < fs->sb->meta_blocks;
+	return blk >= fs->geo.meta_blk && blk - fs->geo.meta_blk < fs->geo.meta_blocks;
 }
 static inline uint8_t *dxl_unit_ptr(struct dxl_fs *fs, uint64_t unit)
 {

@@ -22,10 +22,16 @@ int dxl_fs_break(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint64_t end, 
 		rc = dxl_break_check(fs->rt, &req, &b);
 		if (rc <= 0)
 			return rc;
-		/* holders need the lock to release: wait without it */
+		struct dxl_ilocks_saved sv;
+
+		/* holders need the lock to release (and may work on the
+		 * file meanwhile): wait without it or the inode locks */
 		dxl_fs_unlock(fs);
+		dxl_ilocks_release(fs, &sv);
 		dxl_break_wait(fs->rt, &b);
-		rc = dxl_fs_lock(fs);
+		rc = dxl_ilocks_retake(fs, &sv);
+		if (rc == 0)
+			rc = dxl_fs_lock(fs);
 		if (rc)
 			return rc;
 	}

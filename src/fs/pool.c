@@ -197,13 +197,16 @@ int dxl_fs_lock(struct dxl_fs *fs)
 		return rc;
 	rc = dxl_rt_lock(fs->rt);
 
-	if (rc <= 0)
+	if (rc < 0)
 		return rc;
+	dxl_meta_note(1);
+	if (rc == 0)
+		return 0;
 	/* The previous holder died inside a critical section: whatever it
 	 * committed is replayed, whatever it had not is gone. */
 	rc = dxl_journal_recover(&fs->j, &fs->pm, fs->sb);
 	if (rc) {
-		dxl_rt_unlock(fs->rt);
+		dxl_fs_unlock(fs);
 		return rc;
 	}
 	dxl_rt_consistent(fs->rt);
@@ -212,6 +215,7 @@ int dxl_fs_lock(struct dxl_fs *fs)
 
 void dxl_fs_unlock(struct dxl_fs *fs)
 {
+	dxl_meta_note(-1);
 	dxl_rt_unlock(fs->rt);
 }
 
@@ -246,6 +250,7 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 	rc = dxl_rt_open(fs->sb->uuid, &fs->rt, &first, &dead);
 	if (rc)
 		goto fail_pm;
+	fs->geo = *fs->sb; /* again below, once verified and recovered */
 	rc = dxl_sb_verify(fs->sb, fs->pm.size);
 	if (!(flags & (DXL_FS_RDONLY | DXL_FS_NORECOVER))) {
 		if (rc == -EUCLEAN)
@@ -259,6 +264,7 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 		fs->rdonly = !!(flags & DXL_FS_RDONLY);
 		fs->uid = (uint32_t)geteuid();
 		fs->gid = (uint32_t)getegid();
+		fs->geo = *fs->sb;
 		fs->unit_shift = fs->sb->unit_shift;
 		fs->unit = 1ull << fs->unit_shift;
 		fs->data = fs->pm.base + fs->sb->data_off;

@@ -87,6 +87,7 @@ struct dxl_mapst {
 	pthread_t watcher;
 	int watcher_on;
 	int watcher_stop;
+	int refollow;             /* a mapping's file was busy: follow all next pass (lock held) */
 	/* one unpinned handle kept for the next pin (under the pool lock):
 	 * a direct I/O pins and unpins for every request */
 	struct dxl_pin *spare_pin;
@@ -118,7 +119,8 @@ void dxl_lease_handle_free(dxl_lease *l);
  * by this process; dxl_map_follow(fs, ino) makes every plain mapping of
  * ino follow (lock held). */
 void dxl_map_layout_changed(struct dxl_fs *fs, uint64_t ino);
-void dxl_map_follow(struct dxl_fs *fs, uint64_t ino);
+/* -EAGAIN: the file's inode lock was busy, nothing done: try again. */
+int dxl_map_follow(struct dxl_fs *fs, uint64_t ino);
 void dxl_map_revoked(dxl_mapping *m);
 /* A DIRECT mapping whose lease was revoked, or whose deadline passed with
  * nobody left to revoke it, becomes inaccessible (lock held); returns the

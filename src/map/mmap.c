@@ -128,10 +128,20 @@ static int remap(dxl_mapping *m)
 	return 0;
 }
 
-void dxl_map_follow(struct dxl_fs *fs, uint64_t ino)
+int dxl_map_follow(struct dxl_fs *fs, uint64_t ino)
 {
 	struct dxl_mapst *ms = fs->map_state;
 	dxl_mapping *m;
+	int ilocked = 0;
+
+	/* Copying needs the file's inode lock.  The caller holds it when
+	 * the change was its own; the watcher only tries (the holder may
+	 * be waiting for the metadata lock we hold) and comes back. */
+	if (!dxl_ilock_held(fs, ino)) {
+		if (dxl_ilock_try(fs, ino) < 0)
+			return -EAGAIN;
+		ilocked = 1;
+	}
 
 	/* Units that became shared under a writable mapping (a reflink onto
 	 * the file) get private copies first, without waiting for anyone:
@@ -143,10 +153,13 @@ void dxl_map_follow(struct dxl_fs *fs, uint64_t ino)
 			dxl_file_prepare(fs, ino, m->off, m->off + m->len,
 					 DXL_PREP_NONBLOCK | DXL_PREP_NOT_SELF | DXL_PREP_UNSHARE,
 					 m->lease->id);
+	if (ilocked)
+		dxl_iunlock(fs, ino);
 	dxl_err_clear();
 	for (m = ms->maps; m; m = m->next)
 		if (m->ino == ino)
 			remap(m);
+	return 0;
 }
 
 int64_t dxl_map_enforce(struct dxl_fs *fs, dxl_mapping *m)
@@ -260,8 +273,12 @@ int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dx
 		goto fail_locked;
 	/* allocate and commit the range's metadata now: afterwards stores
 	 * made durable with dxl_persist() need no fsync (MAP_SYNC's promise) */
-	rc = dxl_file_prepare(fs, f->ino, off, end, (f->flags & O_NONBLOCK) ? DXL_PREP_NONBLOCK : 0,
-			      m->lease->id);
+	rc = dxl_ilock_under(fs, f->ino); /* may drop the lock: prepare looks afresh */
+	if (rc >= 0) {
+		rc = dxl_file_prepare(fs, f->ino, off, end,
+				      (f->flags & O_NONBLOCK) ? DXL_PREP_NONBLOCK : 0, m->lease->id);
+		dxl_iunlock(fs, f->ino);
+	}
 	if (rc == 0)
 		rc = dxl_pin_locked(fs, f->ino, off, end, m->lease->id, f->path, &m->pin);
 	if (rc == 0)

@@ -188,8 +188,14 @@ int dxl_pin_range(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_l
 		goto out;
 	if (m.hole || (m.flags & DXL_EXT_SHARED) ||
 	    m.len < ((end - 1) >> fs->unit_shift) - (off >> fs->unit_shift) + 1) {
+		/* changing the file needs its inode lock (may drop ours:
+		 * prepare looks at the file afresh, and the lease after) */
+		rc = dxl_ilock_under(fs, f->ino);
+		if (rc < 0)
+			goto out;
 		rc = dxl_file_prepare(fs, f->ino, off, end,
 				      (f->flags & O_NONBLOCK) ? DXL_PREP_NONBLOCK : 0, lid);
+		dxl_iunlock(fs, f->ino);
 		if (rc == 0 && longterm)
 			rc = lease_covers(fs, lease, f->ino, off, end);
 		if (rc)

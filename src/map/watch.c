@@ -42,12 +42,19 @@ static int64_t watch_pass(struct dxl_fs *fs, struct dxl_mapst *ms)
 				all = 1;
 		}
 	}
-	for (i = 0; i < nf; i++)
-		dxl_map_follow(fs, follow[i]);
+	if (ms->refollow) { /* a file was busy last time */
+		ms->refollow = 0;
+		all = 1;
+	}
+	for (i = 0; i < nf && !all; i++)
+		if (dxl_map_follow(fs, follow[i]) == -EAGAIN)
+			ms->refollow = 1;
 	if (all) /* more files changed than we kept track of: follow them all */
 		for (m = ms->maps; m; m = m->next)
-			if (!(m->flags & DXL_MAP_DIRECT))
-				dxl_map_follow(fs, m->ino);
+			if (!(m->flags & DXL_MAP_DIRECT) && dxl_map_follow(fs, m->ino) == -EAGAIN)
+				ms->refollow = 1;
+	if (ms->refollow)
+		next = DXL_MIN(next, dxl_mono_ns() + 1000000); /* 1 ms */
 	return next;
 }
 

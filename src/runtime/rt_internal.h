@@ -14,4 +14,6 @@ struct dxl_rt {
 	char path[512];
 };
 
+int dxl_rt_mutex_lock(pthread_mutex_t *mu, const char *what);
+
 #endif

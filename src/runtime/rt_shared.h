@@ -20,6 +20,8 @@
 #define RT_HOLDER_LEN 48
 #define RT_OPEN_SHIFT 13
 #define RT_MAX_OPEN (1 << RT_OPEN_SHIFT) /* files open in the pool's processes at once */
+#define RT_ILOCK_SHIFT 10
+#define RT_ILOCKS (1 << RT_ILOCK_SHIFT) /* inode locks, hashed by inode number */
 
 struct rt_proc {
 	int32_t pid;              /* 0 = free slot */
@@ -78,6 +80,12 @@ struct rt_open {
 	uint64_t procs[RT_MAX_PROCS / 64]; /* process slots holding it open */
 };
 
+struct rt_ilock {
+	pthread_mutex_t mu;       /* robust, process-shared */
+	uint32_t seq;             /* odd while held: lockless readers retry */
+	uint32_t pad;
+} __attribute__((aligned(64)));
+
 struct rt_shared {
 	uint64_t magic;
 	uint32_t version;
@@ -98,6 +106,9 @@ struct rt_shared {
 	uint32_t nopen;           /* rt_open entries in use */
 	uint32_t pad2;
 	struct rt_open open[RT_MAX_OPEN];
+	/* One cache line each, so that work on different files shares no
+	 * line that either writes (see runtime.h, inode locks). */
+	struct rt_ilock ilocks[RT_ILOCKS];
 };
 
 #endif

@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define RT_MAGIC 0x54524c58444fULL
-#define RT_VERSION 4u
+#define RT_VERSION 5u
 #define RT_SIZE DXL_ALIGN_UP(sizeof(struct rt_shared), 4096)
 
 static int ofd_lock(int fd, short type, off_t start, int wait)
@@ -28,7 +28,7 @@ static int ofd_lock(int fd, short type, off_t start, int wait)
 static int rt_init(struct rt_shared *sh)
 {
 	pthread_mutexattr_t a;
-	int rc;
+	int i, rc;
 
 	/* No memset: the first opener truncated the file to 0 and back, so it
 	 * reads as zeros, and touching every page of the tables would cost
@@ -37,9 +37,11 @@ static int rt_init(struct rt_shared *sh)
 	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
 	rc = pthread_mutex_init(&sh->meta_lock, &a);
+	for (i = 0; rc == 0 && i < RT_ILOCKS; i++)
+		rc = pthread_mutex_init(&sh->ilocks[i].mu, &a);
 	pthread_mutexattr_destroy(&a);
 	if (rc)
-		return dxl_err(rc, "runtime: cannot initialise the metadata lock");
+		return dxl_err(rc, "runtime: cannot initialise the metadata and inode locks");
 	sh->size = (uint32_t)RT_SIZE;
 	sh->next_lease_id = 1;
 	sh->next_pin_gen = 1;
@@ -154,9 +156,11 @@ void dxl_rt_forget(struct dxl_rt *rt)
 	free(rt);
 }
 
-int dxl_rt_lock(struct dxl_rt *rt)
+/* Lock a robust mutex of the runtime file: 0, 1 = its previous holder
+ * died holding it, <0 = unusable. */
+int dxl_rt_mutex_lock(pthread_mutex_t *mu, const char *what)
 {
-	int rc = pthread_mutex_trylock(&rt->sh->meta_lock);
+	int rc = pthread_mutex_trylock(mu);
 
 	/* Contended: wait in slices.  A holder killed inside
 	 * pthread_mutex_unlock, after it released the word and before it
@@ -171,15 +175,20 @@ int dxl_rt_lock(struct dxl_rt *rt)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		rc = pthread_mutex_timedlock(&rt->sh->meta_lock, &ts);
+		rc = pthread_mutex_timedlock(mu, &ts);
 	}
 	if (rc == 0)
 		return 0;
 	if (rc == EOWNERDEAD)
 		return 1;
 	return dxl_err(rc == ENOTRECOVERABLE ? EIO : rc,
-		       "metadata lock unusable (%s); close every user of the pool and reopen",
+		       "%s unusable (%s); close every user of the pool and reopen", what,
 		       strerror(rc));
+}
+
+int dxl_rt_lock(struct dxl_rt *rt)
+{
+	return dxl_rt_mutex_lock(&rt->sh->meta_lock, "metadata lock");
 }
 
 void dxl_rt_consistent(struct dxl_rt *rt)

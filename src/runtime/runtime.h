@@ -74,6 +74,28 @@ int dxl_rt_ino_held_elsewhere(struct dxl_rt *rt, uint64_t ino);
 /* Clear process slot p's marks (it died, or closes the pool). */
 void dxl_rt_ino_drop_proc(struct dxl_rt *rt, int p);
 
+/* ------------------------------------------- inode locks (ilock.c)
+ * A hashed table of robust process-shared mutexes, one cache line each:
+ * work on different files meets on no line that either writes.  Each
+ * has a sequence count that is odd while the lock is held, so that
+ * readers can go without the lock and check afterwards that nobody
+ * held it meanwhile (a seqcount).  Two inodes may share an entry; the
+ * entry is the lock. */
+struct rt_ilock;
+struct rt_ilock *dxl_rt_ilock_of(struct dxl_rt *rt, uint64_t ino);
+/* 0 = locked; 1 = locked, but the previous holder died holding it;
+ * -EBUSY when try is set and it is held; other <0 = unusable.  The
+ * count is odd from here to the unlock, and every store made after
+ * (non-temporal ones too) is ordered after it. */
+int dxl_rt_ilock(struct rt_ilock *l, int try);
+void dxl_rt_ilock_consistent(struct rt_ilock *l);
+/* Orders every store made under the lock before the count moves on. */
+void dxl_rt_iunlock(struct rt_ilock *l);
+/* Lockless readers: s = dxl_rt_iseq(l); if s is odd, take the lock
+ * instead; read; the reads are good if dxl_rt_iseq_same(l, s). */
+uint32_t dxl_rt_iseq(const struct rt_ilock *l);
+int dxl_rt_iseq_same(const struct rt_ilock *l, uint32_t s);
+
 /* Path of the runtime file (for messages and `daxlease info`). */
 const char *dxl_rt_path(const struct dxl_rt *rt);
 

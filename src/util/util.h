@@ -8,6 +8,19 @@
 #include <stdint.h>
 
 #define DXL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* Built with ThreadSanitizer: it cannot follow a seqcount (its reads race
+ * by design), so the lockless paths take locks instead under it. */
+#if defined(__SANITIZE_THREAD__)
+#define DXL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define DXL_TSAN 1
+#endif
+#endif
+#ifndef DXL_TSAN
+#define DXL_TSAN 0
+#endif
+
 #define DXL_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define DXL_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define DXL_ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
