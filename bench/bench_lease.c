@@ -38,7 +38,7 @@
 
 #include "daxlease/daxlease.h"
 
-#define NOPS 5             /* lease_break_rtt: operations per round */
+#define NOPS 6             /* lease_break_rtt: operations per round */
 #define PIPE_WAIT_MS 20000 /* liveness bound on one wait for a holder */
 #define BREAK_MS 10000     /* the pool's lease-break time during the figure */
 
@@ -405,6 +405,27 @@ static void dholder_main(const char *pool_path, const char *path, int cmd, int r
 		holder_fail(resp, "holder: dxl_event_fd: %s", dxl_errmsg());
 	for (;;) {
 		int c = recv_byte(cmd, -1);
+		if (c == 'p') { /* a holder that polls: no system call until the break */
+			dxl_lease *l;
+			memset(&st, 0, sizeof(st));
+			if (dxl_lease_take(f, 0, 0, 0, NULL, NULL, &l) < 0)
+				holder_fail(resp, "holder: dxl_lease_take: %s", dxl_errmsg());
+			if (send_byte(resp, 'r') < 0)
+				break;
+			int ps;
+			while ((ps = dxl_lease_poll(l)) == DXL_LEASE_ACTIVE)
+				;
+			st.t.wake = st.t.cb = now_ns();
+			if (ps != DXL_LEASE_BREAKING)
+				holder_fail(resp, "holder: dxl_lease_poll: %d (%s)", ps, dxl_errmsg());
+			if (dxl_lease_release(l) < 0)
+				holder_fail(resp, "holder: dxl_lease_release: %s", dxl_errmsg());
+			st.t.rel = now_ns();
+			if (send_done(resp, 'd', &st.t) < 0)
+				break;
+			dxl_event_dispatch(pool); /* drain the event nobody waited for */
+			continue;
+		}
 		if (c != 'g')
 			break; /* 'q', or the breaker is gone */
 		memset(&st, 0, sizeof(st));
@@ -675,6 +696,27 @@ static int64_t op_dxl_break(struct bench *b, struct lb_ctx *c)
 	return restore_dxl(b, c) < 0 ? -EIO : t;
 }
 
+/* The same with a holder that polls the lease word (dxl_lease_poll). */
+static int64_t op_dxl_poll_break(struct bench *b, struct lb_ctx *c)
+{
+	struct stamps st;
+	if (send_byte(c->dh.cmd, 'p') < 0 || holder_expect(b, &c->dh, 'r', "daxlease", NULL) < 0) {
+		set_err(b, "daxlease polling holder did not take its lease");
+		return -EIO;
+	}
+	uint64_t t0 = now_ns();
+	int rc = dxl_ftruncate(c->f, 0);
+	uint64_t t1 = now_ns();
+	if (rc < 0) {
+		set_err(b, "dxl_ftruncate (breaking a polling holder): %s", dxl_errmsg());
+		return rc;
+	}
+	if (holder_expect(b, &c->dh, 'd', "daxlease polling", &st) < 0)
+		return -EIO;
+	int64_t t = (int64_t)(t1 - t0);
+	return restore_dxl(b, c) < 0 ? -EIO : t;
+}
+
 static int64_t op_dxl_plain(struct bench *b, struct lb_ctx *c)
 {
 	uint64_t t0 = now_ns();
@@ -763,7 +805,7 @@ void fig_lease_break(struct bench *b)
 	c.dh.pid = c.kh.pid = -1;
 	c.unit = b->unit;
 	char dpath[128], kpath[PATH_MAX + 64];
-	double *v[NOPS] = {NULL, NULL, NULL, NULL, NULL};
+	double *v[NOPS] = {NULL};
 	uint32_t old_break = 0;
 	bool tuned = false, made_k = false, pipe_ignored = false;
 	struct sigaction old_pipe;
@@ -823,7 +865,7 @@ void fig_lease_break(struct bench *b)
 
 	typedef int64_t (*op_fn)(struct bench *, struct lb_ctx *);
 	static const op_fn ops[NOPS] = {op_dxl_break, op_k_break, op_dxl_plain, op_k_plain,
-					op_ping};
+					op_ping, op_dxl_poll_break};
 	for (int r = -warm; r < nrounds; r++) {
 		c.r = r;
 		for (int k = 0; k < NOPS; k++) {
@@ -844,12 +886,15 @@ void fig_lease_break(struct bench *b)
 	}
 	static const char *const names[NOPS] = {"daxlease break", "kernel break",
 						"daxlease no lease", "kernel no lease",
-						"pipe ping-pong"};
+						"pipe ping-pong", "daxlease polled"};
 	for (int i = 0; i < NOPS; i++)
 		note("  %-18s median %9.1f ns  (min %.1f, p90 %.1f)", names[i], med[i], lo[i],
 		     p90[i]);
 	double ratio = med[0] / med[1];
+	double ratio_poll = med[5] / med[1], ratio_pipe = med[0] / med[4];
 	note("  ratio daxlease/kernel %.3f (target <= 0.5)", ratio);
+	note("  polling holder / kernel %.3f (target <= 0.1); sleeping holder / pipe ping-pong "
+	     "%.3f (target <= 1.0)", ratio_poll, ratio_pipe);
 	/* Where the round trip goes, medians of each part (they need not add
 	 * up to the median of the whole). */
 	double seg[2][4];
@@ -876,6 +921,14 @@ void fig_lease_break(struct bench *b)
 	j_num(&j, "pipe_rtt_ns", med[4], 1);
 	j_num(&j, "pipe_rtt_min_ns", lo[4], 1);
 	j_num(&j, "ratio", ratio, 3);
+	j_num(&j, "daxlease_polled_ns", med[5], 1);
+	j_num(&j, "daxlease_polled_min_ns", lo[5], 1);
+	j_num(&j, "ratio_polled_kernel", ratio_poll, 3);
+	j_num(&j, "ratio_sleeping_pipe", ratio_pipe, 3);
+	j_str(&j, "target_polled", "<=0.1x the kernel's break (holder polls dxl_lease_poll)");
+	j_str(&j, "target_sleeping", "<=1.0x a bare pipe ping-pong (holder asleep in poll)");
+	j_bool(&j, "met_polled", ratio_poll <= 0.1 && !b->err[0]);
+	j_bool(&j, "met_sleeping", ratio_pipe <= 1.0 && !b->err[0]);
 	static const char *const segn[4] = {"notify", "dispatch", "finish", "release"};
 	for (int sd = 0; sd < 2; sd++)
 		for (int i = 0; i < 4; i++) {

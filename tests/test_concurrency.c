@@ -24,6 +24,10 @@
  *            truncate of the file that lets another file reuse its
  *            units neither lands the stalled write in that file nor
  *            shows the stalled read that file's bytes;
+ *  poll      a holder in another process that only polls its lease
+ *            (dxl_lease_poll, no dispatch) sees the break and releases,
+ *            and the truncate goes on; one that never releases sees the
+ *            break, then the revocation;
  *  kill      a process killed while it writes and truncates a file (often
  *            inside the file's locks): the survivor goes on with the same
  *            file, and fsck is clean.
@@ -553,6 +557,72 @@ static void test_stall(void)
 #endif
 }
 
+/* ------------------------------------------------------ polled lease */
+
+static void poll_holder(int ready, int release)
+{
+	dxl_pool *p;
+	dxl_file *f;
+	dxl_lease *l;
+	int st, seen_break = 0;
+	time_t t0 = time(NULL);
+	CHECK_OK(dxl_pool_open(pool_path, 0, &p));
+	CHECK_OK(dxl_open(p, "/p", O_RDWR, 0, &f));
+	CHECK_OK(dxl_lease_take(f, 0, 0, 0, NULL, NULL, &l));
+	CHECK(write(ready, "r", 1) == 1);
+	for (;;) {
+		st = dxl_lease_poll(l);
+		CHECK(st == DXL_LEASE_ACTIVE || st == DXL_LEASE_BREAKING || st == DXL_LEASE_REVOKED);
+		if (st == DXL_LEASE_BREAKING)
+			seen_break = 1;
+		if ((st == DXL_LEASE_BREAKING && release) || st == DXL_LEASE_REVOKED)
+			break;
+		if (time(NULL) - t0 > 120) {
+			fprintf(stderr, "poll: no break seen in 120 s\n");
+			_exit(1);
+		}
+	}
+	CHECK(seen_break);
+	CHECK(st == (release ? DXL_LEASE_BREAKING : DXL_LEASE_REVOKED));
+	CHECK(dxl_lease_state(l) == st);
+	CHECK_OK(dxl_lease_release(l));
+	CHECK_OK(dxl_close(f));
+	CHECK_OK(dxl_pool_close(p));
+	_exit(0);
+}
+
+static void test_poll(void)
+{
+	uint8_t buf[BLK] = { 1 };
+	struct dxl_statfs sf;
+	dxl_file *f;
+	CHECK_OK(dxl_statfs(pool, &sf));
+	CHECK_OK(dxl_tune_lease_break(pool, 200));
+	CHECK_OK(dxl_open(pool, "/p", O_CREAT | O_TRUNC | O_RDWR, 0644, &f));
+	for (int release = 1; release >= 0; release--) {
+		int fds[2], st;
+		char c;
+		CHECK(dxl_pwrite(f, buf, BLK, 0) == BLK);
+		CHECK(pipe(fds) == 0);
+		pid_t pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			poll_holder(fds[1], release);
+		}
+		close(fds[1]);
+		CHECK(read(fds[0], &c, 1) == 1);
+		close(fds[0]);
+		/* breaks the holder's lease: returns once it released or the
+		 * 200 ms deadline revoked it */
+		CHECK_OK(dxl_ftruncate(f, 0));
+		CHECK(waitpid(pid, &st, 0) == pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	CHECK_OK(dxl_close(f));
+	CHECK_OK(dxl_tune_lease_break(pool, sf.lease_break_ms));
+}
+
 /* ------------------------------------------------------ killed holder */
 
 static void test_kill(void)
@@ -606,7 +676,7 @@ int main(int argc, char **argv)
 	scratch_setup("concurrency");
 	CHECK_OK(dxl_mkfs(pool_path, &mo));
 	CHECK_OK(dxl_pool_open(pool_path, 0, &pool));
-	/* test_concurrency [rounds [only]]: only = readdir, one, procs, reuse, stall or kill */
+	/* test_concurrency [rounds [only]]: only = readdir, one, procs, reuse, stall, poll or kill */
 	only = argc > 2 ? argv[2] : NULL;
 	if (run(only, "readdir")) {
 		test_readdir();
@@ -627,6 +697,10 @@ int main(int argc, char **argv)
 	if (run(only, "stall")) {
 		test_stall();
 		printf("a fault on a caller's buffer mid-copy: others go on, no unit crosses files\n");
+	}
+	if (run(only, "poll")) {
+		test_poll();
+		printf("a holder that only polls its lease sees the break (and the revocation)\n");
 	}
 	if (run(only, "kill")) {
 		test_kill();

@@ -256,6 +256,12 @@ int dxl_lease_take(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_
  * quarantine until unpinned. */
 int dxl_lease_release(dxl_lease *lease);
 int dxl_lease_state(dxl_lease *lease);  /* enum dxl_lease_state, or <0 */
+/* The same without a lock or a system call — one load from memory the
+ * pool's processes share — for a holder that polls anyway (an RDMA
+ * server polling its completion queue): check it on every pass, beside
+ * the event fd, and release on DXL_LEASE_BREAKING.  The event (deadline,
+ * range) still arrives on the fd. */
+int dxl_lease_poll(const dxl_lease *lease);
 uint64_t dxl_lease_id(const dxl_lease *lease);
 /* The lease's own event fd (DXL_LEASE_OWN_FD), readable when it has events. */
 int dxl_lease_fd(dxl_lease *lease);

@@ -641,26 +641,61 @@ static int write_range(const dxl_file *f, const struct dxl_inode *in, uint64_t *
 	return 0;
 }
 
-/* The whole of [off, end) lies in one private, mapped extent below EOF:
- * an overwrite that needs the inode lock alone. */
-static int overwrite_only(struct dxl_fs *fs, uint64_t ino, const struct dxl_inode *in, uint64_t off,
-			  uint64_t end, uint64_t *phys)
+/* [off, end) lies below EOF in private, mapped extents: an overwrite
+ * that needs the inode lock alone.  The first pieces go to seg[] (unit
+ * pointer, bytes); returns how many pieces there are (0: the write needs
+ * the slow path).  Nothing can change the extents while the inode lock is
+ * held, so pieces past seg[] are looked up again at copy time. */
+#define OVERWRITE_SEGS 8
+struct seg {
+	uint8_t *dst;
+	uint64_t len;
+};
+static int overwrite_plan(struct dxl_fs *fs, uint64_t ino, const struct dxl_inode *in, uint64_t off,
+			  uint64_t end, struct seg *seg)
 {
-	struct dxl_map m;
+	uint64_t pos = off;
+	int n = 0;
 
-	if (end > in->size || dxl_ext_map(fs, NULL, ino, off >> fs->unit_shift, &m) || m.hole ||
-	    (m.flags & DXL_EXT_SHARED) || run_bytes(fs, off, m.len, end) < end - off)
+	if (end > in->size)
 		return 0;
-	*phys = m.phys;
-	return 1;
+	while (pos < end) {
+		struct dxl_map m;
+		uint64_t len;
+
+		if (dxl_ext_map(fs, NULL, ino, pos >> fs->unit_shift, &m) || m.hole ||
+		    (m.flags & DXL_EXT_SHARED))
+			return 0;
+		len = run_bytes(fs, pos, m.len, end);
+		if (n < OVERWRITE_SEGS)
+			seg[n] = (struct seg){ dxl_unit_ptr(fs, m.phys) + (pos & (fs->unit - 1)), len };
+		pos += len;
+		n++;
+	}
+	return n;
+}
+
+static void overwrite(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint64_t off,
+		      uint64_t end, const struct seg *seg, int n)
+{
+	uint64_t pos = off;
+	int i;
+
+	for (i = 0; i < n && i < OVERWRITE_SEGS; pos += seg[i++].len)
+		dxl_pmem_memcpy(&fs->pm, seg[i].dst, src + (pos - off), seg[i].len);
+	if (pos < end) {
+		int rc = 0;
+		write_direct(fs, ino, src + (pos - off), pos, end, &rc); /* planned: cannot fail */
+	}
 }
 
 ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 {
 	struct dxl_fs *fs;
 	const struct dxl_inode *in;
-	uint64_t end = 0, done, phys;
-	int rc = file_ok(f), changed = 0, broke = 0;
+	struct seg seg[OVERWRITE_SEGS];
+	uint64_t end = 0, done;
+	int rc = file_ok(f), changed = 0, broke = 0, nseg;
 
 	if (rc)
 		return rc;
@@ -680,8 +715,8 @@ ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 	/* The common case: the copy needs no transaction, and the metadata
 	 * lock is not taken (a fault on the caller's buffer stalls only
 	 * this file). */
-	if (overwrite_only(fs, f->ino, in, off, end, &phys)) {
-		dxl_pmem_memcpy(&fs->pm, dxl_unit_ptr(fs, phys) + (off & (fs->unit - 1)), buf, len);
+	if ((nseg = overwrite_plan(fs, f->ino, in, off, end, seg)) > 0) {
+		overwrite(fs, f->ino, buf, off, end, seg, nseg);
 		dxl_pmem_drain_named(&fs->pm, "write"); /* durable on return */
 		__atomic_store_n(&f->pending_mtime, dxl_now_ns(), __ATOMIC_RELAXED);
 		goto out_ilock;

@@ -55,6 +55,17 @@ int dxl_lt_take(struct dxl_rt *rt, const struct dxl_lease_req *req, uint64_t *id
 	return dxl_err(ENOLCK, "lease table full (%d leases in the pool)", RT_MAX_LEASES);
 }
 
+uint32_t dxl_lt_peek(struct dxl_rt *rt, uint64_t id)
+{
+	const struct rt_lease *l = &dxl_rt_shared(rt)->leases[id & (RT_MAX_LEASES - 1)];
+	uint32_t st = __atomic_load_n(&l->state, __ATOMIC_ACQUIRE);
+
+	/* the slot may be freed and reused under us: the id tells */
+	if (id == 0 || st == RT_LEASE_FREE || __atomic_load_n(&l->id, __ATOMIC_ACQUIRE) != id)
+		return RT_LEASE_FREE;
+	return st;
+}
+
 struct rt_lease *dxl_lt_find(struct dxl_rt *rt, uint64_t id)
 {
 	struct rt_lease *l;
@@ -251,12 +262,14 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 			continue;
 		}
 		if (l->state == RT_LEASE_ACTIVE) {
-			/* the state first: a holder woken by what follows finds it */
-			l->state = RT_LEASE_BREAKING;
+			/* what the break is, then the state, before any wake:
+			 * a holder that polls the state (dxl_lease_poll) or is
+			 * woken by what follows finds it whole */
 			l->deadline_ns = now + (int64_t)req->break_ms * 1000000LL;
 			l->brk_start = req->start;
 			l->brk_end = req->end;
 			l->breaker_pid = (int32_t)getpid();
+			__atomic_store_n(&l->state, RT_LEASE_BREAKING, __ATOMIC_RELEASE);
 			dxl_rt_seq_bump(rt);
 			if (wake_holder(rt, l, &wc)) {
 				lease_revoke(rt, l, &wc);

@@ -39,6 +39,8 @@ int dxl_lt_take(struct dxl_rt *rt, const struct dxl_lease_req *req, uint64_t *id
  * -EPERM if another process holds it. */
 int dxl_lt_release(struct dxl_rt *rt, uint64_t id);
 struct rt_lease *dxl_lt_find(struct dxl_rt *rt, uint64_t id);
+/* Its state (RT_LEASE_*; FREE when gone) without the lock: one load. */
+uint32_t dxl_lt_peek(struct dxl_rt *rt, uint64_t id);
 /* The holder's side of the deadline: revoke this process's own lease id
  * if it is breaking and its deadline has passed (nobody else may come
  * back to do it: a non-blocking breaker does not).  1 = revoked now. */

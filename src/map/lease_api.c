@@ -187,6 +187,20 @@ int dxl_lease_state(dxl_lease *l)
 	return rc;
 }
 
+int dxl_lease_poll(const dxl_lease *l)
+{
+	uint32_t st;
+	int rc;
+
+	if ((rc = lease_ok(l)))
+		return rc;
+	if (DXL_TSAN) /* its stores are plain, under the lock: TSan wants the lock */
+		return dxl_lease_state((dxl_lease *)l);
+	st = dxl_lt_peek(l->pool->fs.rt, l->id);
+	/* gone from the table: a dead-holder reclaim or pool-wide reset */
+	return st == RT_LEASE_FREE ? DXL_LEASE_REVOKED : (int)st;
+}
+
 int dxl_lease_set_holder(dxl_lease *l, const char *holder)
 {
 	struct dxl_fs *fs;

@@ -133,11 +133,30 @@ uint32_t dxl_rt_seq(struct dxl_rt *rt)
 	return __atomic_load_n(&rt->sh->lease_seq, __ATOMIC_ACQUIRE);
 }
 
+struct seq_arg {
+	struct dxl_rt *rt;
+	uint32_t seen;
+};
+
+static int seq_moved(void *p)
+{
+	struct seq_arg *a = p;
+	return __atomic_load_n(&a->rt->sh->lease_seq, __ATOMIC_ACQUIRE) != a->seen;
+}
+
 void dxl_rt_seq_wait(struct dxl_rt *rt, uint32_t seen, int64_t deadline_ns)
 {
 	int64_t left = deadline_ns - dxl_mono_ns();
+	struct seq_arg a = { rt, seen };
 	struct timespec ts;
 
+	if (left <= 0)
+		return;
+	/* A holder that polls (dxl_lease_poll) releases within a few
+	 * microseconds: see it on the CPU rather than be woken for it. */
+	if (dxl_rt_spin(seq_moved, &a, DXL_MIN(left, (int64_t)RT_SPIN_NS)))
+		return;
+	left = deadline_ns - dxl_mono_ns();
 	if (left <= 0)
 		return;
 	/* a holder may die without ever releasing: wake now and then to look */

@@ -15,5 +15,10 @@ struct dxl_rt {
 };
 
 int dxl_rt_mutex_lock(pthread_mutex_t *mu, const char *what);
+/* How long a waiter spins before it sleeps (a lock's holder, a lease
+ * holder that polls and releases): about two wake-ups here. */
+#define RT_SPIN_NS 30000
+int dxl_rt_may_spin(void);
+int dxl_rt_spin(int (*f)(void *), void *arg, int64_t ns);
 
 #endif

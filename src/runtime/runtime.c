@@ -158,9 +158,58 @@ void dxl_rt_forget(struct dxl_rt *rt)
 
 /* Lock a robust mutex of the runtime file: 0, 1 = its previous holder
  * died holding it, <0 = unusable. */
+/* A waker runs on another CPU only if there is one: spinning on a single
+ * CPU only delays it. */
+int dxl_rt_may_spin(void)
+{
+	static int ncpu;
+	int n = __atomic_load_n(&ncpu, __ATOMIC_RELAXED);
+
+	if (!n) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		n = c > 1 ? 2 : 1;
+		__atomic_store_n(&ncpu, n, __ATOMIC_RELAXED);
+	}
+	return n > 1;
+}
+
+/* Spin on f(arg) for up to ns nanoseconds: 1 as soon as it holds. */
+int dxl_rt_spin(int (*f)(void *), void *arg, int64_t ns)
+{
+	int64_t until;
+	unsigned i;
+
+	if (!dxl_rt_may_spin())
+		return f(arg);
+	until = dxl_mono_ns() + ns;
+	for (i = 1;; i++) {
+		if (f(arg))
+			return 1;
+		if ((i & 31) == 0 && dxl_mono_ns() >= until)
+			return 0;
+		dxl_cpu_relax();
+	}
+}
+
+static int mutex_free(void *mu)
+{
+	/* glibc's owner word is the first int: 0 when free (a read-only
+	 * look, so that spinners do not take the line from the holder) */
+	return __atomic_load_n((int *)mu, __ATOMIC_RELAXED) == 0;
+}
+
 int dxl_rt_mutex_lock(pthread_mutex_t *mu, const char *what)
 {
 	int rc = pthread_mutex_trylock(mu);
+
+	/* Held: the holders here keep it for microseconds, and sleeping on
+	 * the futex costs two wake-ups of that order (and a contended mutex
+	 * more), so wait a little on the CPU first, as adaptive mutexes do. */
+	while (rc == EBUSY && dxl_rt_spin(mutex_free, mu, RT_SPIN_NS)) {
+		rc = pthread_mutex_trylock(mu);
+		if (rc != EBUSY)
+			break;
+	}
 
 	/* Contended: wait in slices.  A holder killed inside
 	 * pthread_mutex_unlock, after it released the word and before it

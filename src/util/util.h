@@ -21,6 +21,16 @@
 #define DXL_TSAN 0
 #endif
 
+/* Spin-wait hint for the CPU. */
+static inline void dxl_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#endif
+}
+
 #define DXL_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define DXL_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define DXL_ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
