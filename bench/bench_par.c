@@ -27,7 +27,7 @@ enum par_op { P_WRITE, P_READ, P_CWU };
 struct worker {
 	/* what it works on */
 	enum par_op op;
-	int kernel;            /* tmpfs through system calls, not daxlease */
+	int kernel;            /* 1: tmpfs through system calls; 2: plain memcpy (the floor) */
 	uint64_t len;          /* bytes per write/read */
 	uint64_t file_size;
 	char dpath[PATH_MAX];  /* pool file (or directory for P_CWU) */
@@ -35,6 +35,7 @@ struct worker {
 	dxl_pool *pool;
 	dxl_file *f;
 	int kfd;
+	uint8_t *mem;          /* kernel == 2: anonymous memory of file_size bytes */
 	uint8_t *buf;
 	uint64_t offs[NOFFS];
 	/* results */
@@ -57,10 +58,18 @@ static int one_op(struct worker *w, uint64_t i)
 
 	switch (w->op) {
 	case P_WRITE:
+		if (w->kernel == 2) {
+			memcpy(w->mem + off, w->buf, w->len);
+			return 0;
+		}
 		n = w->kernel ? pwrite(w->kfd, w->buf, w->len, (off_t)off)
 			      : dxl_pwrite(w->f, w->buf, w->len, off);
 		return n == (ssize_t)w->len ? 0 : n < 0 && !w->kernel ? (int)n : -EIO;
 	case P_READ:
+		if (w->kernel == 2) {
+			memcpy(w->buf, w->mem + off, w->len);
+			return 0;
+		}
 		n = w->kernel ? pread(w->kfd, w->buf, w->len, (off_t)off)
 			      : dxl_pread(w->f, w->buf, w->len, off);
 		return n == (ssize_t)w->len ? 0 : n < 0 && !w->kernel ? (int)n : -EIO;
@@ -129,8 +138,21 @@ static int worker_open(struct bench *b, struct worker *w, dxl_pool *pool)
 	w->pool = pool;
 	w->f = NULL;
 	w->kfd = -1;
+	w->mem = NULL;
 	if (w->op == P_CWU)
 		return 0;
+	if (w->kernel == 2) {
+		void *m = mmap(NULL, w->file_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (m == MAP_FAILED) {
+			set_err(b, "mmap of %llu bytes: %s", (unsigned long long)w->file_size,
+				strerror(errno));
+			return -errno;
+		}
+		memset(m, 1, w->file_size); /* not the zero page */
+		w->mem = m;
+		return 0;
+	}
 	if (w->kernel) {
 		w->kfd = open(w->kpath, O_RDWR | O_CLOEXEC);
 		if (w->kfd < 0) {
@@ -151,6 +173,9 @@ static void worker_close(struct worker *w)
 		dxl_close(w->f);
 	if (w->kfd >= 0)
 		close(w->kfd);
+	if (w->mem)
+		munmap(w->mem, w->file_size);
+	w->mem = NULL;
 	w->f = NULL;
 	w->kfd = -1;
 }
@@ -353,8 +378,10 @@ bool par_figs_selected(const struct bench *b)
 
 static void one_fig(struct bench *b, const struct par_fig *pf, uint8_t *mib_buf)
 {
-	struct worker w[2], wk[2];
+	struct worker w[2], wk[2], wm[2];
 	double d1[MAX_ROUNDS], d2[MAX_ROUNDS], k1[MAX_ROUNDS], k2[MAX_ROUNDS];
+	double m1[MAX_ROUNDS], m2[MAX_ROUNDS];
+	int mem = pf->op != P_CWU; /* the memory floor of the same copies */
 	int rounds = b->o.rounds, r, rc;
 	double sec = b->o.quick ? 0.01 : b->o.seconds / (4.0 * rounds);
 	char target[160];
@@ -368,12 +395,16 @@ static void one_fig(struct bench *b, const struct par_fig *pf, uint8_t *mib_buf)
 	for (int i = 0; i < 2; i++) {
 		wk[i] = w[i];
 		wk[i].kernel = 1;
+		wm[i] = w[i];
+		wm[i].kernel = 2;
 	}
 	for (r = 0; rc == 0 && r < rounds; r++) {
 		if ((d1[r] = slice(b, w, 1, pf->procs, sec)) < 0 ||
 		    (d2[r] = slice(b, w, 2, pf->procs, sec)) < 0 ||
 		    (k1[r] = slice(b, wk, 1, pf->procs, sec)) < 0 ||
-		    (k2[r] = slice(b, wk, 2, pf->procs, sec)) < 0)
+		    (k2[r] = slice(b, wk, 2, pf->procs, sec)) < 0 ||
+		    (mem && ((m1[r] = slice(b, wm, 1, pf->procs, sec)) < 0 ||
+			     (m2[r] = slice(b, wm, 2, pf->procs, sec)) < 0)))
 			rc = -EIO;
 	}
 	snprintf(target, sizeof(target), ">=%.1fx from 1 to 2 %s%s", pf->target,
@@ -390,6 +421,11 @@ static void one_fig(struct bench *b, const struct par_fig *pf, uint8_t *mib_buf)
 		j_num(&j, "kernel_2_ops", d, 0);
 		j_num(&j, "scaling", s, 3);
 		j_num(&j, "kernel_scaling", ks, 3);
+		if (mem) { /* what two CPUs' memory gives the same copies, for scale */
+			j_num(&j, "memcpy_1_ops", median(m1, rounds), 0);
+			j_num(&j, "memcpy_2_ops", median(m2, rounds), 0);
+			j_num(&j, "memcpy_scaling", median(m2, rounds) / median(m1, rounds), 3);
+		}
 		j_str(&j, "target", target);
 		j_bool(&j, "met", s >= pf->target && (!pf->vs_kernel || s >= ks));
 	} else {

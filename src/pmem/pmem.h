@@ -125,7 +125,8 @@ void dxl_pmem_persist_user_(struct dxl_pmem *pm, const void *addr, size_t len
  * failure of an earlier drain's msync (pm->io_error). */
 int dxl_pmem_sync(struct dxl_pmem *pm, uint64_t off, uint64_t len);
 
-/* Test hook: count of flush/drain calls (for persistence tests). */
+/* Test hook: count of flush/drain calls of the calling thread (for
+ * persistence tests). */
 struct dxl_pmem_stats {
 	uint64_t flushes, drains, msyncs;
 };
