@@ -101,9 +101,10 @@ static inline int dxl_map_usable(dxl_pool *pool)
 	return dxl_fs_usable(&pool->fs);
 }
 
-/* Pin [off, end) of ino (lock held; the range already prepared). */
+/* Pin [off, end) of ino (lock held; the range already prepared).  first:
+ * the mapping of off's unit if the caller has just looked it up, or NULL. */
 int dxl_pin_locked(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, uint64_t lease,
-		   const char *path, dxl_pin **out);
+		   const char *path, const struct dxl_map *first, dxl_pin **out);
 void dxl_unpin_locked(struct dxl_fs *fs, dxl_pin *pin);
 
 /* Lease handles (list in ms). */

@@ -113,7 +113,7 @@ static int remap(dxl_mapping *m)
 		return 0;
 	/* pin the new layout before dropping the old: no gap in which a unit
 	 * the pages reach could be handed out */
-	rc = dxl_pin_locked(fs, m->ino, m->off, m->off + m->len, m->lease->id, NULL, &np);
+	rc = dxl_pin_locked(fs, m->ino, m->off, m->off + m->len, m->lease->id, NULL, NULL, &np);
 	if (rc == 0)
 		rc = map_pages(fs, m);
 	if (rc) {
@@ -280,7 +280,7 @@ int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dx
 		dxl_iunlock(fs, f->ino);
 	}
 	if (rc == 0)
-		rc = dxl_pin_locked(fs, f->ino, off, end, m->lease->id, f->path, &m->pin);
+		rc = dxl_pin_locked(fs, f->ino, off, end, m->lease->id, f->path, NULL, &m->pin);
 	if (rc == 0)
 		rc = map_pages(fs, m);
 	if (rc)

@@ -41,7 +41,7 @@ static int pin_add_seg(dxl_pin *p, uint64_t ref, void *addr, size_t len)
 }
 
 int dxl_pin_locked(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, uint64_t lease,
-		   const char *path, dxl_pin **out)
+		   const char *path, const struct dxl_map *first, dxl_pin **out)
 {
 	struct dxl_mapst *ms = fs->map_state;
 	dxl_pin *p = ms && ms->spare_pin ? ms->spare_pin : malloc(sizeof(*p));
@@ -64,8 +64,9 @@ int dxl_pin_locked(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t end, 
 		uint64_t fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1), n, bytes, ref;
 		struct dxl_map m;
 
-		rc = dxl_ext_map(fs, NULL, ino, fu, &m);
-		if (rc)
+		if (first && pos == off)
+			m = *first; /* the caller just looked it up, under the lock */
+		else if ((rc = dxl_ext_map(fs, NULL, ino, fu, &m)) != 0)
 			break;
 		n = DXL_MIN(m.len, ((end - 1) >> fs->unit_shift) - fu + 1);
 		bytes = DXL_MIN((fu + n) << fs->unit_shift, end) - pos;
@@ -138,7 +139,7 @@ int dxl_pin_range(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_l
 	struct dxl_fs *fs;
 	const struct dxl_inode *in = NULL;
 	uint64_t end, lid = 0;
-	int longterm = !!(flags & DXL_PIN_LONGTERM), rc;
+	int longterm = !!(flags & DXL_PIN_LONGTERM), rc, prepared = 0;
 	struct dxl_map m;
 
 	dxl_err_clear();
@@ -188,6 +189,7 @@ int dxl_pin_range(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_l
 		goto out;
 	if (m.hole || (m.flags & DXL_EXT_SHARED) ||
 	    m.len < ((end - 1) >> fs->unit_shift) - (off >> fs->unit_shift) + 1) {
+		prepared = 1;
 		/* changing the file needs its inode lock (may drop ours:
 		 * prepare looks at the file afresh, and the lease after) */
 		rc = dxl_ilock_under(fs, f->ino);
@@ -201,7 +203,7 @@ int dxl_pin_range(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_l
 		if (rc)
 			goto out;
 	}
-	rc = dxl_pin_locked(fs, f->ino, off, end, lid, f->path, out);
+	rc = dxl_pin_locked(fs, f->ino, off, end, lid, f->path, prepared ? NULL : &m, out);
 out:
 	dxl_fs_unlock(fs);
 	return rc;

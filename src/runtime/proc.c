@@ -122,8 +122,9 @@ void dxl_rt_wake_pending(struct dxl_rt *rt)
 {
 	/* another thread of ours may take and drop the lock meanwhile: any
 	 * wake after the bump will do */
-	if (!__atomic_exchange_n(&rt->wake_pending, 0, __ATOMIC_RELAXED))
-		return;
+	if (!__atomic_load_n(&rt->wake_pending, __ATOMIC_RELAXED) ||
+	    !__atomic_exchange_n(&rt->wake_pending, 0, __ATOMIC_RELAXED))
+		return; /* the load first: most unlocks have nothing to wake */
 	if (__atomic_load_n(&rt->sh->seq_waiters, __ATOMIC_SEQ_CST))
 		futex(&rt->sh->lease_seq, FUTEX_WAKE, INT32_MAX, NULL);
 }
