@@ -46,6 +46,7 @@ static const struct fig_entry {
 	{"pwrite_1m", "1m", true},
 	{"pread_1m", "1m", true},
 	{"create_4k_unlink", "cwu", true},
+	{"create_4k_unlink_disk", "cwu", false},
 	{"mkfs_1t", "scale", false},
 	{"open_1t", "scale", false},
 	{"pin_unpin", "lease", true},
@@ -113,13 +114,19 @@ static const char *backend_name(uint32_t backend)
 	}
 }
 
-static void fs_name_of(const char *dir, char *out, size_t len)
+void fs_name_of(const char *dir, char *out, size_t len)
 {
 	struct statfs sf;
 	if (statfs(dir, &sf) != 0)
 		snprintf(out, len, "unknown");
 	else if ((unsigned long)sf.f_type == TMPFS_MAGIC_VALUE)
 		snprintf(out, len, "tmpfs");
+	else if ((unsigned long)sf.f_type == 0xef53ul)
+		snprintf(out, len, "ext4");
+	else if ((unsigned long)sf.f_type == 0x58465342ul)
+		snprintf(out, len, "xfs");
+	else if ((unsigned long)sf.f_type == 0x9123683eul)
+		snprintf(out, len, "btrfs");
 	else
 		snprintf(out, len, "0x%lx", (unsigned long)sf.f_type);
 }
@@ -294,7 +301,7 @@ static void usage(FILE *out)
 		"                   rdma_recall_rtt rdma_meta_ops par_write_4k par_read_4k\n"
 		"                   par_write_1m par_read_1m par_procs_write_4k\n"
 		"                   par_procs_read_4k par_procs_write_1m par_read_one_file_4k\n"
-		"                   par_create_unlink; groups 4k 1m cwu scale lease rdma par\n"
+		"                   par_create_unlink create_4k_unlink_disk; groups 4k 1m cwu scale lease rdma par\n"
 		"  --scale-dir DIR  where the sparse scale pool goes (default /var/tmp, then\n"
 		"                   /dev/shm)\n"
 		"  --scale-size B   size of the scale pool (default 1t)\n\n"
@@ -420,6 +427,7 @@ int dxl_bench_main(int argc, char **argv)
 
 	/* Scale first, while this process is small (its children fork from it). */
 	fig_scale(b);
+	fig_cwu_disk(b); /* a pool of its own, on the disk */
 
 	bool any_pool_fig = selected(b, "pwrite_4k", "4k") || selected(b, "pread_4k", "4k") ||
 			    selected(b, "pwrite_1m", "1m") || selected(b, "pread_1m", "1m") ||

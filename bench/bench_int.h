@@ -150,6 +150,9 @@ void fig_4k(struct bench *b);
 void fig_1m(struct bench *b);
 /* bench_meta.c: create_4k_unlink (group "cwu"). */
 void fig_cwu(struct bench *b);
+void fig_cwu_disk(struct bench *b);
+/* The file system type under dir ("tmpfs", "ext4", ...). */
+void fs_name_of(const char *dir, char *out, size_t len);
 /* bench_scale.c: mkfs_1t, open_1t (group "scale"), before the pool is set
  * up; scale_child is the re-executed child of `bench --scale-child OP PATH
  * SIZE FD`, which does the one operation and writes its result to fd. */

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The metadata figure of `daxlease bench`: create_4k_unlink (group "cwu"),
- * open(O_CREAT|O_EXCL) + a 4 KiB write + close + unlink of a fresh name,
- * daxlease against tmpfs, with the journal on.  Harness and conventions:
+ * The metadata figures of `daxlease bench` (group "cwu"): open(O_CREAT|
+ * O_EXCL) + a 4 KiB write + close + unlink of a fresh name, with the
+ * journal on — create_4k_unlink against tmpfs, in the bench's pool;
+ * create_4k_unlink_disk on the local disk: a pool file there (the
+ * embedded default: every commit msyncs) against the disk's own file
+ * system with the same durability (fsync of the file and the directory
+ * after each step).  Harness and conventions:
  * bench_harness.c; see docs/bench.md.
  */
 #include "bench_int.h"
@@ -56,10 +60,14 @@ static int dxl_cwu_batch(struct bench *b, void *arg, uint64_t n)
 	return 0;
 }
 
+static int sys_cwu_batch_sync(struct bench *b, void *arg, uint64_t n);
+
 static int sys_cwu_batch(struct bench *b, void *arg, uint64_t n)
 {
 	struct cwu_arg *a = arg;
 	char name[32];
+	if (a->pool) /* the disk figure: every step durable, as daxlease's */
+		return sys_cwu_batch_sync(b, arg, n);
 	for (uint64_t i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "f%llu", (unsigned long long)a->seq++);
 		int fd = openat(a->dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -79,6 +87,115 @@ static int sys_cwu_batch(struct bench *b, void *arg, uint64_t n)
 		}
 	}
 	return 0;
+}
+
+/* Each step durable before the next, as each daxlease call is: fsync of
+ * the directory after the create and the unlink, of the file after the
+ * write. */
+static int sys_cwu_batch_sync(struct bench *b, void *arg, uint64_t n)
+{
+	struct cwu_arg *a = arg;
+	char name[32];
+	for (uint64_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "f%llu", (unsigned long long)a->seq++);
+		int fd = openat(a->dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0 || fsync(a->dfd) != 0) {
+			set_err(b, "openat(%s)/fsync on disk: %s", name, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -EIO;
+		}
+		if (write(fd, a->buf, 4096) != 4096 || fsync(fd) != 0) {
+			set_err(b, "write/fsync on disk: %s", strerror(errno ? errno : EIO));
+			close(fd);
+			return -EIO;
+		}
+		if (close(fd) != 0 || unlinkat(a->dfd, name, 0) != 0 || fsync(a->dfd) != 0) {
+			set_err(b, "close/unlink/fsync on disk: %s", strerror(errno));
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+void fig_cwu_disk(struct bench *b)
+{
+	static const char *const target = ">=1x the disk file system's rate, same durability";
+	if (!selected(b, "create_4k_unlink_disk", "cwu"))
+		return;
+	b->err[0] = '\0';
+	const char *dir = b->o.scale_dir ? b->o.scale_dir : "/var/tmp";
+	char pool_path[PATH_MAX], kd[PATH_MAX], fsname[64] = "?";
+	uint8_t *buf = aligned_alloc(4096, 4096);
+	struct dxl_mkfs_opts mo = {.size = 64u << 20, .unit = 4096};
+	dxl_pool *pool = NULL;
+	uint64_t iters = 0;
+	int rc = -ENOMEM, dfd = -1;
+	bool made_kd = false, made_pool = false;
+	struct side s[2];
+
+	snprintf(pool_path, sizeof(pool_path), "%s/daxlease-bench-%d.cwu.pool", dir, (int)getpid());
+	snprintf(kd, sizeof(kd), "%s/daxlease-bench-%d.cwu.d", dir, (int)getpid());
+	fs_name_of(dir, fsname, sizeof(fsname));
+	note("create_4k_unlink_disk: the same in a pool file in %s (%s: every commit msyncs) vs "
+	     "%s itself with fsync of the file and the directory after each step", dir, fsname,
+	     fsname);
+	if (!buf) {
+		set_err(b, "out of memory");
+		goto out;
+	}
+	fill_random(buf, 4096);
+	if ((rc = dxl_mkfs(pool_path, &mo)) < 0) {
+		set_err(b, "dxl_mkfs(%s): %s", pool_path, dxl_errmsg());
+		goto out;
+	}
+	made_pool = true;
+	cleanup_add(pool_path, false);
+	if ((rc = dxl_pool_open(pool_path, 0, &pool)) < 0) {
+		set_err(b, "dxl_pool_open(%s): %s", pool_path, dxl_errmsg());
+		goto out;
+	}
+	if (mkdir(kd, 0700) != 0) {
+		rc = -errno;
+		set_err(b, "mkdir(%s): %s", kd, strerror(errno));
+		goto out;
+	}
+	made_kd = true;
+	cleanup_add(kd, true);
+	if ((dfd = open(kd, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		set_err(b, "open(%s): %s", kd, strerror(errno));
+		goto out;
+	}
+	struct cwu_arg ad = {.pool = pool, .dir = "", .dfd = -1, .buf = buf};
+	struct cwu_arg ak = {.pool = pool, .dfd = dfd, .buf = buf}; /* pool set: sync mode */
+	s[0] = (struct side){.name = "daxlease", .fn = dxl_cwu_batch, .arg = &ad};
+	s[1] = (struct side){.name = fsname, .fn = sys_cwu_batch, .arg = &ak};
+	rc = run_sides(b, s, 2, 50, &iters);
+out:;
+	struct jline j;
+	j_begin(&j, "create_4k_unlink_disk");
+	double ratio = rc == 0 ? s[1].med / s[0].med : 0;
+	if (rc == 0) {
+		j_vs_kernel(&j, &s[0], &s[1]);
+		j_num(&j, "daxlease_ops_s", 1e9 / s[0].med, 0);
+		j_num(&j, "kernel_ops_s", 1e9 / s[1].med, 0);
+		j_num(&j, "ratio", ratio, 3);
+	}
+	j_str(&j, "dir", dir);
+	j_str(&j, "disk_fs", fsname);
+	j_target(&j, b, rc == 0, target, ratio >= 1.0);
+	j_common(&j, b, iters, b->o.rounds);
+	j_end(&j);
+	if (dfd >= 0)
+		close(dfd);
+	if (made_kd)
+		rmdir(kd);
+	if (pool)
+		dxl_pool_close(pool);
+	if (made_pool)
+		unlink(pool_path);
+	free(buf);
 }
 
 void fig_cwu(struct bench *b)
