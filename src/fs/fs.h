@@ -267,7 +267,7 @@ int dxl_namei(struct dxl_fs *fs, struct dxl_tx *tx, const char *path, int follow
 int dxl_namei_parent(struct dxl_fs *fs, struct dxl_tx *tx, const char *path, uint64_t *dir,
 		     const char **name, size_t *len);
 
-/* ---------------------------------------------------------------- file.c */
+/* ------------------------------------- file.c, file_io.c, file_space.c */
 /* Make [off, end) of ino allocated and private (holes filled with zeroed
  * units, shared units copied), keeping the size: what a pin or a mapping
  * needs before it takes the units.  Lock held; it may be dropped (see
