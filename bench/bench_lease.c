@@ -674,47 +674,36 @@ static int restore_dxl(struct bench *b, struct lb_ctx *c)
 	return -EIO;
 }
 
-/* The four operations of a round; each returns ns or a negative errno. */
-static int64_t op_dxl_break(struct bench *b, struct lb_ctx *c)
+/* The operations of a round; each returns ns or a negative errno.  A
+ * daxlease break: cmd 'g' for the holder asleep in poll (its round trip
+ * is split, see split_rtt), 'p' for the one that polls its lease. */
+static int64_t dxl_break_round(struct bench *b, struct lb_ctx *c, char cmd)
 {
+	const char *who = cmd == 'p' ? "daxlease polling" : "daxlease";
 	struct stamps st;
-	if (send_byte(c->dh.cmd, 'g') < 0 || holder_expect(b, &c->dh, 'r', "daxlease", NULL) < 0) {
-		set_err(b, "daxlease holder did not take its lease");
+	if (send_byte(c->dh.cmd, cmd) < 0 || holder_expect(b, &c->dh, 'r', who, NULL) < 0) {
+		set_err(b, "%s holder did not take its lease", who);
 		return -EIO;
 	}
 	uint64_t t0 = now_ns();
 	int rc = dxl_ftruncate(c->f, 0);
 	uint64_t t1 = now_ns();
 	if (rc < 0) {
-		set_err(b, "dxl_ftruncate (breaking): %s", dxl_errmsg());
+		set_err(b, "dxl_ftruncate (breaking the %s holder): %s", who, dxl_errmsg());
 		return rc;
 	}
-	if (holder_expect(b, &c->dh, 'd', "daxlease", &st) < 0)
+	if (holder_expect(b, &c->dh, 'd', who, &st) < 0)
 		return -EIO;
-	split_rtt(c, 0, t0, t1, &st);
+	if (cmd == 'g')
+		split_rtt(c, 0, t0, t1, &st);
 	int64_t t = (int64_t)(t1 - t0);
 	return restore_dxl(b, c) < 0 ? -EIO : t;
 }
 
-/* The same with a holder that polls the lease word (dxl_lease_poll). */
+static int64_t op_dxl_break(struct bench *b, struct lb_ctx *c) { return dxl_break_round(b, c, 'g'); }
 static int64_t op_dxl_poll_break(struct bench *b, struct lb_ctx *c)
 {
-	struct stamps st;
-	if (send_byte(c->dh.cmd, 'p') < 0 || holder_expect(b, &c->dh, 'r', "daxlease", NULL) < 0) {
-		set_err(b, "daxlease polling holder did not take its lease");
-		return -EIO;
-	}
-	uint64_t t0 = now_ns();
-	int rc = dxl_ftruncate(c->f, 0);
-	uint64_t t1 = now_ns();
-	if (rc < 0) {
-		set_err(b, "dxl_ftruncate (breaking a polling holder): %s", dxl_errmsg());
-		return rc;
-	}
-	if (holder_expect(b, &c->dh, 'd', "daxlease polling", &st) < 0)
-		return -EIO;
-	int64_t t = (int64_t)(t1 - t0);
-	return restore_dxl(b, c) < 0 ? -EIO : t;
+	return dxl_break_round(b, c, 'p');
 }
 
 static int64_t op_dxl_plain(struct bench *b, struct lb_ctx *c)

@@ -89,6 +89,49 @@ static int sys_cwu_batch(struct bench *b, void *arg, uint64_t n)
 	return 0;
 }
 
+/* The kernel side's directory: made, registered for clean-up, opened. */
+static int kernel_dir(struct bench *b, const char *kd, bool *made, int *dfd)
+{
+	int e;
+
+	if (mkdir(kd, 0700) != 0) {
+		e = errno;
+		set_err(b, "mkdir(%s): %s", kd, strerror(e));
+		return -e;
+	}
+	*made = true;
+	cleanup_add(kd, true);
+	if ((*dfd = open(kd, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		e = errno;
+		set_err(b, "open(%s): %s", kd, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* The figure's line: rates and ratio (daxlease's rate over the other's). */
+static void cwu_line(struct bench *b, const char *name, const char *target, int rc,
+		     const struct side *s, uint64_t iters, const char *dir, const char *fsname)
+{
+	struct jline j;
+	double ratio = rc == 0 ? s[1].med / s[0].med : 0;
+
+	j_begin(&j, name);
+	if (rc == 0) {
+		j_vs_kernel(&j, &s[0], &s[1]);
+		j_num(&j, "daxlease_ops_s", 1e9 / s[0].med, 0);
+		j_num(&j, "kernel_ops_s", 1e9 / s[1].med, 0);
+		j_num(&j, "ratio", ratio, 3);
+	}
+	if (dir) {
+		j_str(&j, "dir", dir);
+		j_str(&j, "disk_fs", fsname);
+	}
+	j_target(&j, b, rc == 0, target, ratio >= 1.0);
+	j_common(&j, b, iters, b->o.rounds);
+	j_end(&j);
+}
+
 /* Each step durable before the next, as each daxlease call is: fsync of
  * the directory after the create and the unlink, of the file after the
  * write. */
@@ -155,38 +198,15 @@ void fig_cwu_disk(struct bench *b)
 		set_err(b, "dxl_pool_open(%s): %s", pool_path, dxl_errmsg());
 		goto out;
 	}
-	if (mkdir(kd, 0700) != 0) {
-		rc = -errno;
-		set_err(b, "mkdir(%s): %s", kd, strerror(errno));
+	if ((rc = kernel_dir(b, kd, &made_kd, &dfd)) < 0)
 		goto out;
-	}
-	made_kd = true;
-	cleanup_add(kd, true);
-	if ((dfd = open(kd, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		rc = -errno;
-		set_err(b, "open(%s): %s", kd, strerror(errno));
-		goto out;
-	}
 	struct cwu_arg ad = {.pool = pool, .dir = "", .dfd = -1, .buf = buf};
 	struct cwu_arg ak = {.pool = pool, .dfd = dfd, .buf = buf}; /* pool set: sync mode */
 	s[0] = (struct side){.name = "daxlease", .fn = dxl_cwu_batch, .arg = &ad};
 	s[1] = (struct side){.name = fsname, .fn = sys_cwu_batch, .arg = &ak};
 	rc = run_sides(b, s, 2, 50, &iters);
-out:;
-	struct jline j;
-	j_begin(&j, "create_4k_unlink_disk");
-	double ratio = rc == 0 ? s[1].med / s[0].med : 0;
-	if (rc == 0) {
-		j_vs_kernel(&j, &s[0], &s[1]);
-		j_num(&j, "daxlease_ops_s", 1e9 / s[0].med, 0);
-		j_num(&j, "kernel_ops_s", 1e9 / s[1].med, 0);
-		j_num(&j, "ratio", ratio, 3);
-	}
-	j_str(&j, "dir", dir);
-	j_str(&j, "disk_fs", fsname);
-	j_target(&j, b, rc == 0, target, ratio >= 1.0);
-	j_common(&j, b, iters, b->o.rounds);
-	j_end(&j);
+out:
+	cwu_line(b, "create_4k_unlink_disk", target, rc, s, iters, dir, fsname);
 	if (dfd >= 0)
 		close(dfd);
 	if (made_kd)
@@ -224,36 +244,15 @@ void fig_cwu(struct bench *b)
 		goto out;
 	}
 	made_ddir = true;
-	if (mkdir(kd, 0700) != 0) {
-		rc = -errno;
-		set_err(b, "mkdir(%s): %s", kd, strerror(errno));
+	if ((rc = kernel_dir(b, kd, &made_kd, &dfd)) < 0)
 		goto out;
-	}
-	made_kd = true;
-	cleanup_add(kd, true);
-	if ((dfd = open(kd, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		rc = -errno;
-		set_err(b, "open(%s): %s", kd, strerror(errno));
-		goto out;
-	}
 	struct cwu_arg ad = {.pool = b->pool, .dir = ddir, .dfd = -1, .buf = buf};
 	struct cwu_arg ak = {.dfd = dfd, .buf = buf};
 	s[0] = (struct side){.name = "daxlease", .fn = dxl_cwu_batch, .arg = &ad};
 	s[1] = (struct side){.name = "tmpfs", .fn = sys_cwu_batch, .arg = &ak};
 	rc = run_sides(b, s, 2, 600, &iters);
-out:;
-	struct jline j;
-	j_begin(&j, "create_4k_unlink");
-	double ratio = rc == 0 ? s[1].med / s[0].med : 0;
-	if (rc == 0) {
-		j_vs_kernel(&j, &s[0], &s[1]);
-		j_num(&j, "daxlease_ops_s", 1e9 / s[0].med, 0);
-		j_num(&j, "kernel_ops_s", 1e9 / s[1].med, 0);
-		j_num(&j, "ratio", ratio, 3);
-	}
-	j_target(&j, b, rc == 0, ">=1x tmpfs rate (journal on)", ratio >= 1.0);
-	j_common(&j, b, iters, b->o.rounds);
-	j_end(&j);
+out:
+	cwu_line(b, "create_4k_unlink", ">=1x tmpfs rate (journal on)", rc, s, iters, NULL, NULL);
 	if (dfd >= 0)
 		close(dfd);
 	if (made_kd)

@@ -208,7 +208,7 @@ int dxl_unit_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t goal, uint64_t
 		   uint64_t *start, uint64_t *got)
 {
 	struct bitmap bm = data_bm(fs);
-	struct rt_shared *rs = dxl_rt_shared(fs->rt);
+	uint32_t npins = dxl_pt_count(fs->rt);
 	uint64_t i, n, tries, from_low;
 	int rc, reaped = 0;
 
@@ -225,14 +225,15 @@ int dxl_unit_alloc(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t goal, uint64_t
 		uint64_t p, pend = 0;
 
 		if (find_free(fs, tx, &bm, goal, &i) ||
-		    tries > 2ull * rs->npins + 2) {
+		    tries > 2ull * npins + 2) {
 			/* pins of processes that died are dropped, then try again */
-			if (!reaped && rs->npins && dxl_lease_reap_dead(fs->rt) > 0) {
+			if (!reaped && npins && dxl_lease_reap_dead(fs->rt) > 0) {
 				reaped = 1;
+				npins = dxl_pt_count(fs->rt);
 				tries = 0;
 				continue;
 			}
-			return dxl_err(ENOSPC, rs->npins ? "no free space in the pool that is not pinned"
+			return dxl_err(ENOSPC, npins ? "no free space in the pool that is not pinned"
 							  : "no free space in the pool");
 		}
 		n = free_run(fs, tx, &bm, i, DXL_MIN(want, UINT32_MAX));

@@ -31,7 +31,7 @@ static inline int writable(const dxl_file *f)
 
 static inline int leases_exist(struct dxl_fs *fs)
 {
-	return dxl_rt_shared(fs->rt)->nleases != 0;
+	return dxl_lt_any(fs->rt);
 }
 
 static inline int nonblocking(const dxl_file *f)

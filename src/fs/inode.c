@@ -131,7 +131,7 @@ int dxl_inode_unlink(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino)
 		return 0;
 	in->nlink = 0;
 	/* with leases in the pool the reaper frees it, after breaking them */
-	if (!dxl_inode_is_open(fs, ino) && small_inode(in) && dxl_rt_shared(fs->rt)->nleases == 0)
+	if (!dxl_inode_is_open(fs, ino) && small_inode(in) && !dxl_lt_any(fs->rt))
 		return free_inode(fs, tx, ino, in->mode);
 	/* open here, or big: freed by dxl_inode_reap() in transactions of its own */
 	sb = dxl_sb_write(tx);

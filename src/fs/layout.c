@@ -39,7 +39,7 @@ int dxl_fs_break(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint64_t end, 
 
 void dxl_fs_layout_changed(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint64_t end)
 {
-	if (dxl_rt_shared(fs->rt)->nleases == 0)
+	if (!dxl_lt_any(fs->rt))
 		return;
 	if (fs->layout_changed)
 		fs->layout_changed(fs, ino);

@@ -270,7 +270,7 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 		fs->data = fs->pm.base + fs->sb->data_off;
 		fs->j.pm = &fs->pm;
 		fs->j.sb = fs->sb;
-		fs->j.changes = &dxl_rt_shared(fs->rt)->meta_changes;
+		fs->j.changes = dxl_rt_commit_counter(fs->rt);
 		/* preallocate the transaction so dxl_tx_begin never fails later */
 		tx = dxl_tx_begin(&fs->j);
 		if (tx)

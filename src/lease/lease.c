@@ -66,6 +66,36 @@ uint32_t dxl_lt_peek(struct dxl_rt *rt, uint64_t id)
 	return st;
 }
 
+int dxl_lt_view(struct dxl_rt *rt, uint64_t id, struct dxl_lease_view *v)
+{
+	const struct rt_lease *l = dxl_lt_find(rt, id);
+
+	if (!l)
+		return -ENOENT;
+	*v = (struct dxl_lease_view){
+		.state = l->state, .flags = l->flags, .ino = l->ino, .start = l->start,
+		.end = l->end, .deadline_ns = l->deadline_ns, .brk_start = l->brk_start,
+		.brk_end = l->brk_end, .breaker_pid = l->breaker_pid,
+		.changes = __atomic_load_n(&l->changes, __ATOMIC_ACQUIRE), .npins = l->npins,
+	};
+	return 0;
+}
+
+int dxl_lt_set_holder(struct dxl_rt *rt, uint64_t id, const char *holder)
+{
+	struct rt_lease *l = dxl_lt_find(rt, id);
+
+	if (!l)
+		return dxl_err(ESTALE, "lease %llu is no longer in the table", (unsigned long long)id);
+	snprintf(l->holder, sizeof(l->holder), "%s", holder ? holder : "");
+	return 0;
+}
+
+int dxl_lt_any(struct dxl_rt *rt)
+{
+	return __atomic_load_n(&dxl_rt_shared(rt)->nleases, __ATOMIC_RELAXED) != 0;
+}
+
 struct rt_lease *dxl_lt_find(struct dxl_rt *rt, uint64_t id)
 {
 	struct rt_lease *l;

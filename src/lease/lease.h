@@ -18,8 +18,11 @@
 #ifndef DXL_LEASE_H
 #define DXL_LEASE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+/* for the RT_LEASE_* states and RT_LF_* flags; the tables themselves are
+ * this layer's (lease_int.h): callers go through the functions below */
 #include "runtime/rt_shared.h"
 #include "runtime/runtime.h"
 
@@ -38,9 +41,30 @@ int dxl_lt_take(struct dxl_rt *rt, const struct dxl_lease_req *req, uint64_t *id
 /* -EBUSY while it holds pins (unless revoked), -ENOENT if unknown,
  * -EPERM if another process holds it. */
 int dxl_lt_release(struct dxl_rt *rt, uint64_t id);
-struct rt_lease *dxl_lt_find(struct dxl_rt *rt, uint64_t id);
+/* Layers above read a lease through a copy of its entry (lock held):
+ * 0, or -ENOENT (no message) when the id is not in the table. */
+struct dxl_lease_view {
+	uint32_t state;         /* RT_LEASE_* */
+	uint32_t flags;         /* RT_LF_* */
+	uint64_t ino, start, end;
+	int64_t deadline_ns;    /* while breaking */
+	uint64_t brk_start, brk_end;
+	int32_t breaker_pid;
+	uint32_t changes;       /* RT_LF_COHERENT: layout changes made by others */
+	uint32_t npins;
+};
+int dxl_lt_view(struct dxl_rt *rt, uint64_t id, struct dxl_lease_view *v);
 /* Its state (RT_LEASE_*; FREE when gone) without the lock: one load. */
 uint32_t dxl_lt_peek(struct dxl_rt *rt, uint64_t id);
+/* On whose behalf it is held (shown by listings); -ESTALE when gone. */
+int dxl_lt_set_holder(struct dxl_rt *rt, uint64_t id, const char *holder);
+/* Any lease in the pool / pins in use (hot paths skip every check at 0). */
+int dxl_lt_any(struct dxl_rt *rt);
+uint32_t dxl_pt_count(struct dxl_rt *rt);
+/* Every lease and pin, as the public listing shows them (lock held):
+ * *out is malloc'ed, *n entries.  0 or -ENOMEM. */
+struct dxl_lease_info;
+int dxl_lt_list(struct dxl_rt *rt, struct dxl_lease_info **out, size_t *n);
 /* The holder's side of the deadline: revoke this process's own lease id
  * if it is breaking and its deadline has passed (nobody else may come
  * back to do it: a non-blocking breaker does not).  1 = revoked now. */

@@ -26,7 +26,7 @@ struct owed {
 };
 
 static void owe(struct owed **v, size_t *n, size_t *cap, const dxl_lease *l,
-		const struct rt_lease *rl, uint32_t type, int *oom)
+		const struct dxl_lease_view *rl, uint32_t type, int *oom)
 {
 	struct owed *o;
 
@@ -62,16 +62,17 @@ static size_t collect_owed(struct dxl_fs *fs, struct dxl_mapst *ms, struct owed 
 	dxl_lease *l;
 
 	for (l = ms->leases; l && !oom; l = l->next) {
-		const struct rt_lease *rl = dxl_lt_find(fs->rt, l->id);
+		struct dxl_lease_view rl;
 		uint32_t state;
 
-		if (!rl || (rl->flags & RT_LF_COHERENT) || rl->state <= l->told)
+		if (dxl_lt_view(fs->rt, l->id, &rl) || (rl.flags & RT_LF_COHERENT) ||
+		    rl.state <= l->told)
 			continue;
-		state = rl->state;
+		state = rl.state;
 		if (l->told < RT_LEASE_BREAKING)
-			owe(&v, &n, &cap, l, rl, DXL_EV_BREAK, &oom);
+			owe(&v, &n, &cap, l, &rl, DXL_EV_BREAK, &oom);
 		if (state == RT_LEASE_REVOKED && !oom) {
-			owe(&v, &n, &cap, l, rl, DXL_EV_REVOKED, &oom);
+			owe(&v, &n, &cap, l, &rl, DXL_EV_REVOKED, &oom);
 			if (l->mapping)
 				dxl_map_revoked(l->mapping);
 		}

@@ -48,7 +48,7 @@ int dxl_lease_take_locked(dxl_file *f, uint64_t off, uint64_t end, uint32_t rt_f
 	struct dxl_lease_req req;
 	const struct dxl_inode *in = NULL;
 	dxl_lease *l;
-	uint64_t token = dxl_rt_shared(fs->rt)->procs[dxl_rt_self(fs->rt)].token;
+	uint64_t token = dxl_rt_self_token(fs->rt);
 	int own_fd = -1, rc;
 
 	if ((rt_flags & RT_LF_REFUSE) && !(fs->sb->flags & DXL_SBF_UNBREAKABLE))
@@ -170,7 +170,7 @@ int dxl_lease_release(dxl_lease *l)
 int dxl_lease_state(dxl_lease *l)
 {
 	struct dxl_fs *fs;
-	struct rt_lease *rl;
+	struct dxl_lease_view v;
 	int rc;
 
 	dxl_err_clear();
@@ -180,9 +180,8 @@ int dxl_lease_state(dxl_lease *l)
 	rc = dxl_fs_lock(fs);
 	if (rc)
 		return rc;
-	rl = dxl_lt_find(fs->rt, l->id);
 	/* gone from the table: a dead-holder reclaim or pool-wide reset */
-	rc = rl ? (int)rl->state : DXL_LEASE_REVOKED;
+	rc = dxl_lt_view(fs->rt, l->id, &v) ? DXL_LEASE_REVOKED : (int)v.state;
 	dxl_fs_unlock(fs);
 	return rc;
 }
@@ -204,7 +203,6 @@ int dxl_lease_poll(const dxl_lease *l)
 int dxl_lease_set_holder(dxl_lease *l, const char *holder)
 {
 	struct dxl_fs *fs;
-	struct rt_lease *rl;
 	int rc;
 
 	dxl_err_clear();
@@ -214,11 +212,7 @@ int dxl_lease_set_holder(dxl_lease *l, const char *holder)
 	rc = dxl_fs_lock(fs);
 	if (rc)
 		return rc;
-	rl = dxl_lt_find(fs->rt, l->id);
-	if (rl)
-		snprintf(rl->holder, sizeof(rl->holder), "%s", holder ? holder : "");
-	else
-		rc = dxl_err(ESTALE, "lease %llu is no longer in the table", (unsigned long long)l->id);
+	rc = dxl_lt_set_holder(fs->rt, l->id, holder);
 	dxl_fs_unlock(fs);
 	return rc;
 }
@@ -243,10 +237,8 @@ int dxl_lease_fd(dxl_lease *l)
 int dxl_lease_list(dxl_pool *pool, dxl_lease_info_fn fn, void *arg)
 {
 	struct dxl_fs *fs;
-	struct rt_shared *sh;
 	struct dxl_lease_info *v = NULL;
 	size_t n = 0, i;
-	int64_t now;
 	int rc;
 
 	dxl_err_clear();
@@ -257,57 +249,8 @@ int dxl_lease_list(dxl_pool *pool, dxl_lease_info_fn fn, void *arg)
 	if (rc)
 		return rc;
 	dxl_lease_reap_dead(fs->rt);
-	sh = dxl_rt_shared(fs->rt);
-	v = calloc((size_t)sh->leases_hi + sh->pins_hi + 1, sizeof(*v));
-	if (!v) {
-		dxl_fs_unlock(fs);
-		return dxl_err(ENOMEM, "lease list: out of memory");
-	}
-	now = dxl_mono_ns();
-	for (i = 0; i < sh->leases_hi; i++) {
-		const struct rt_lease *l = &sh->leases[i];
-		struct dxl_lease_info *o = &v[n];
-		if (l->state == RT_LEASE_FREE)
-			continue;
-		o->id = l->id;
-		o->pid = sh->procs[l->proc].pid;
-		o->ino = l->ino;
-		o->start = l->start;
-		o->end = l->end;
-		o->kind = (l->flags & RT_LF_REFUSE)     ? DXL_INFO_LEASE_REFUSE
-			  : (l->flags & RT_LF_COHERENT) ? DXL_INFO_LEASE_MAPPING
-							: DXL_INFO_LEASE;
-		o->state = l->state;
-		o->ms_left = l->state == RT_LEASE_BREAKING ? DXL_MAX(0, (l->deadline_ns - now) / 1000000) : -1;
-		o->pins = l->npins;
-		memcpy(o->path, l->path, sizeof(o->path));
-		o->path[sizeof(o->path) - 1] = '\0';
-		memcpy(o->holder, l->holder, sizeof(o->holder));
-		o->holder[sizeof(o->holder) - 1] = '\0';
-		n++;
-	}
-	for (i = 0; i < sh->pins_hi; i++) {
-		const struct rt_pin *p = &sh->pins[i];
-		const struct rt_lease *l;
-		struct dxl_lease_info *o = &v[n];
-		if (!p->len)
-			continue;
-		l = p->lease ? dxl_lt_find(fs->rt, p->lease) : NULL;
-		o->id = p->lease;
-		o->pid = sh->procs[p->proc].pid;
-		o->ino = p->ino;
-		o->start = p->unit;
-		o->end = p->unit + p->len;
-		o->kind = p->lease ? DXL_INFO_PIN_LONGTERM : DXL_INFO_PIN;
-		o->state = l ? l->state : 0;
-		o->ms_left = -1;
-		o->quarantined = p->quarantined;
-		memcpy(o->path, p->path, sizeof(o->path));
-		o->path[sizeof(o->path) - 1] = '\0';
-		n++;
-	}
+	rc = dxl_lt_list(fs->rt, &v, &n);
 	dxl_fs_unlock(fs);
-	rc = 0;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(arg, &v[i]);
 	free(v);

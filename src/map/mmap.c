@@ -164,16 +164,17 @@ int dxl_map_follow(struct dxl_fs *fs, uint64_t ino)
 
 int64_t dxl_map_enforce(struct dxl_fs *fs, dxl_mapping *m)
 {
-	const struct rt_lease *rl = dxl_lt_find(fs->rt, m->lease->id);
+	struct dxl_lease_view rl;
+	int gone = dxl_lt_view(fs->rt, m->lease->id, &rl) != 0;
 
 	if (m->revoked)
 		return INT64_MAX;
 	/* revoked, or past its deadline with nobody left to revoke it */
-	if (!rl || rl->state == RT_LEASE_REVOKED || dxl_lt_expire(fs->rt, m->lease->id)) {
+	if (gone || rl.state == RT_LEASE_REVOKED || dxl_lt_expire(fs->rt, m->lease->id)) {
 		dxl_map_revoked(m);
 		return INT64_MAX;
 	}
-	return rl->state == RT_LEASE_BREAKING ? rl->deadline_ns : INT64_MAX;
+	return rl.state == RT_LEASE_BREAKING ? rl.deadline_ns : INT64_MAX;
 }
 
 void dxl_map_revoked(dxl_mapping *m)
@@ -286,7 +287,10 @@ int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dx
 	if (rc)
 		goto fail_lease;
 	m->lease->mapping = m;
-	m->seen_changes = dxl_lt_find(fs->rt, m->lease->id)->changes;
+	{
+		struct dxl_lease_view v;
+		m->seen_changes = dxl_lt_view(fs->rt, m->lease->id, &v) ? 0 : v.changes;
+	}
 	pthread_mutex_lock(&ms->mu);
 	m->next = ms->maps;
 	ms->maps = m;

@@ -119,15 +119,15 @@ void dxl_unpin_locked(struct dxl_fs *fs, dxl_pin *p)
  * that covers the range. */
 static int lease_covers(struct dxl_fs *fs, dxl_lease *l, uint64_t ino, uint64_t off, uint64_t end)
 {
-	struct rt_lease *rl = dxl_lt_find(fs->rt, l->id);
+	struct dxl_lease_view rl;
 
-	if (!rl || rl->state == RT_LEASE_REVOKED)
+	if (dxl_lt_view(fs->rt, l->id, &rl) || rl.state == RT_LEASE_REVOKED)
 		return dxl_err(ENOLCK, "lease %llu was revoked: take a new lease on the new layout",
 			       (unsigned long long)l->id);
-	if (rl->state == RT_LEASE_BREAKING)
+	if (rl.state == RT_LEASE_BREAKING)
 		return dxl_err(ENOLCK, "lease %llu is being broken: release it instead of pinning",
 			       (unsigned long long)l->id);
-	if (rl->ino != ino || rl->start > off || rl->end < end)
+	if (rl.ino != ino || rl.start > off || rl.end < end)
 		return dxl_err(ENOLCK, "lease %llu does not cover bytes %llu..%llu of this file",
 			       (unsigned long long)l->id, (unsigned long long)off, (unsigned long long)end);
 	return 0;

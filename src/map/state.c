@@ -99,7 +99,7 @@ int dxl_map_state(dxl_pool *pool, struct dxl_mapst **out)
 		*out = fs->map_state;
 		return 0;
 	}
-	rc = dxl_ev_socket(fs->rt, dxl_rt_shared(fs->rt)->procs[dxl_rt_self(fs->rt)].token);
+	rc = dxl_ev_socket(fs->rt, dxl_rt_self_token(fs->rt));
 	if (rc < 0) {
 		dxl_fs_unlock(fs);
 		pthread_mutex_destroy(&ms->mu);

@@ -26,14 +26,15 @@ static int64_t watch_pass(struct dxl_fs *fs, struct dxl_mapst *ms)
 	int nf = 0, all = 0, i;
 
 	for (m = ms->maps; m; m = m->next) {
-		const struct rt_lease *rl = dxl_lt_find(fs->rt, m->lease->id);
+		struct dxl_lease_view rl;
+		int have = dxl_lt_view(fs->rt, m->lease->id, &rl) == 0;
 
 		if (m->revoked)
 			continue;
 		if (m->flags & DXL_MAP_DIRECT) {
 			next = DXL_MIN(next, dxl_map_enforce(fs, m));
-		} else if (rl && rl->changes != m->seen_changes) {
-			m->seen_changes = rl->changes;
+		} else if (have && rl.changes != m->seen_changes) {
+			m->seen_changes = rl.changes;
 			for (i = 0; i < nf && follow[i] != m->ino; i++)
 				;
 			if (i == nf && nf < (int)DXL_ARRAY_SIZE(follow))

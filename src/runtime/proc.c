@@ -54,6 +54,16 @@ struct rt_shared *dxl_rt_shared(struct dxl_rt *rt)
 	return rt->sh;
 }
 
+uint64_t dxl_rt_self_token(struct dxl_rt *rt)
+{
+	return rt->self < 0 ? 0 : rt->sh->procs[rt->self].token;
+}
+
+uint64_t *dxl_rt_commit_counter(struct dxl_rt *rt)
+{
+	return &rt->sh->meta_changes;
+}
+
 const uint8_t *dxl_rt_uuid(const struct dxl_rt *rt)
 {
 	return rt->uuid;

@@ -41,7 +41,11 @@ void dxl_rt_unregister(struct dxl_rt *rt);
 int dxl_rt_self(const struct dxl_rt *rt);
 /* Is the process in slot i gone (exited, or its pid reused)? */
 int dxl_rt_proc_dead(struct dxl_rt *rt, int slot);
-struct rt_shared *dxl_rt_shared(struct dxl_rt *rt);
+struct rt_shared *dxl_rt_shared(struct dxl_rt *rt); /* for the lease layer's tables */
+/* This process's event-socket token; the pool-wide count of commits and
+ * replays (journal.h). */
+uint64_t dxl_rt_self_token(struct dxl_rt *rt);
+uint64_t *dxl_rt_commit_counter(struct dxl_rt *rt);
 const uint8_t *dxl_rt_uuid(const struct dxl_rt *rt);
 
 /* Lease-state futex: bump after any lease change; wait (unlocked) until
