@@ -14,7 +14,8 @@
  *            last write and fsck is clean;
  *  procs     the same with two processes, each with its own pool handle;
  *  reuse     a file overwritten and read (without the metadata lock, once
- *            it is split) while another thread truncates and punches it,
+ *            it is split) while another thread truncates and punches it
+ *            and links and unlinks a second name of it,
  *            and a third fills a second file with the units set free: a
  *            write to the first never lands in the second, and a read of
  *            the first never returns the second's bytes;
@@ -386,6 +387,13 @@ static void *x_cutter(void *arg)
 		} else {
 			CHECK_OK(dxl_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					       (uint64_t)(i % XBLK) * BLK, 2 * BLK));
+		}
+		/* a second name comes and goes: its commits rewrite the
+		 * inode's block under the metadata lock alone, while the
+		 * writer and the reader read the inode's size */
+		if (i % 5 == 0) {
+			CHECK_OK(dxl_link(arg, "/x", "/x2"));
+			CHECK_OK(dxl_unlink(arg, "/x2"));
 		}
 	}
 	CHECK_OK(dxl_close(f));

@@ -203,6 +203,36 @@ static int log_rec(struct dxl_journal *j, uint8_t *log, uint64_t room, uint64_t 
 	return 0;
 }
 
+/* Store the 8-byte words of a dirty run that changed, and only those:
+ * a word rewritten with its own value is still a store, and a reader of
+ * another field of the block that holds only the file's inode lock (an
+ * overwrite reads its inode's size while a link or an unlink commits to
+ * the same block) would race with it. */
+static void apply_words(struct dxl_pmem *pm, uint8_t *cur, const uint8_t *sh, size_t n)
+{
+	size_t w = 0;
+
+	while (w < n) {
+		size_t e;
+		uint64_t a, b;
+
+		memcpy(&a, cur + w, 8);
+		memcpy(&b, sh + w, 8);
+		if (a == b) {
+			w += 8;
+			continue;
+		}
+		for (e = w + 8; e < n; e += 8) {
+			memcpy(&a, cur + e, 8);
+			memcpy(&b, sh + e, 8);
+			if (a == b)
+				break;
+		}
+		dxl_pmem_store(pm, cur + w, sh + w, e - w);
+		w = e;
+	}
+}
+
 int dxl_tx_commit(struct dxl_tx *tx)
 {
 	struct dxl_journal *j = tx->j;
@@ -283,7 +313,7 @@ int dxl_tx_commit(struct dxl_tx *tx)
 			uint32_t run = run_len(dirty, start);
 			size_t off = (size_t)start * DXL_CACHELINE, n = (size_t)run * DXL_CACHELINE;
 
-			dxl_pmem_store(pm, cur + off, sh + off, n);
+			apply_words(pm, cur + off, sh + off, n);
 			dxl_pmem_flush(pm, cur + off, n);
 			dirty = start + run >= 64 ? 0 : dirty & (~0ull << (start + run));
 		}
