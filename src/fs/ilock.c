@@ -24,7 +24,9 @@ static __thread int meta_depth; /* dxl_fs_lock()s of this thread not yet undone 
 
 void dxl_meta_note(int delta)
 {
-	meta_depth += delta;
+	/* never below zero: a caller that unlocks after a failed relock
+	 * (the lock unusable) must not leave this thread looking locked */
+	meta_depth = meta_depth + delta < 0 ? 0 : meta_depth + delta;
 }
 
 static struct held *find(struct dxl_fs *fs, struct rt_ilock *l)
@@ -145,8 +147,11 @@ int dxl_ilock_under(struct dxl_fs *fs, uint64_t ino)
 	 * of it, take the two in order */
 	dxl_fs_unlock(fs);
 	rc = take(fs, l, 0);
-	if (rc)
-		return rc;
+	if (rc) {
+		/* back as the caller left it: with the metadata lock */
+		int lrc = dxl_fs_lock(fs);
+		return lrc ? lrc : rc;
+	}
 	rc = dxl_fs_lock(fs);
 	if (rc) {
 		dxl_iunlock(fs, ino);
