@@ -25,6 +25,10 @@
  *            truncate of the file that lets another file reuse its
  *            units neither lands the stalled write in that file nor
  *            shows the stalled read that file's bytes;
+ *  stat      stat (which takes no lock when no commit meets it) of two
+ *            names exchanged over and over, while other names of the
+ *            directory are created, renamed and unlinked: each stat
+ *            succeeds, and names one of the two files whole;
  *  poll      a holder in another process that only polls its lease
  *            (dxl_lease_poll, no dispatch) sees the break and releases,
  *            and the truncate goes on; one that never releases sees the
@@ -565,6 +569,55 @@ static void test_stall(void)
 #endif
 }
 
+/* ------------------------------------------------------ stat, unlocked */
+
+static void *stat_churn(void *arg)
+{
+	char p[64], q[64];
+	long w = (long)arg;
+	for (int i = 0; i < rounds * 30; i++) {
+		dxl_file *f;
+		snprintf(p, sizeof(p), "/s/c%ld_%d", w, i % 8);
+		snprintf(q, sizeof(q), "/s/r%ld_%d", w, i % 8);
+		CHECK_OK(dxl_open(pool, p, O_CREAT | O_EXCL | O_WRONLY, 0644, &f));
+		CHECK_OK(dxl_close(f));
+		CHECK_OK(dxl_rename(pool, p, q, 0));
+		CHECK_OK(dxl_unlink(pool, q));
+		if (w == 0)
+			CHECK_OK(dxl_rename(pool, "/s/a", "/s/b", DXL_RENAME_EXCHANGE));
+	}
+	__atomic_add_fetch(&stop, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_stat(void)
+{
+	uint64_t ino[2];
+	pthread_t t[2];
+	const char *names[2] = { "/s/a", "/s/b" };
+	CHECK_OK(dxl_mkdir(pool, "/s", 0755));
+	for (int i = 0; i < 2; i++) {
+		dxl_file *f;
+		struct dxl_stat st;
+		CHECK_OK(dxl_open(pool, names[i], O_CREAT | O_EXCL | O_RDWR, 0644, &f));
+		CHECK_OK(dxl_ftruncate(f, (uint64_t)(i + 1) * BLK));
+		CHECK_OK(dxl_fstat(f, &st));
+		ino[i] = st.ino;
+		CHECK_OK(dxl_close(f));
+	}
+	__atomic_store_n(&stop, 0, __ATOMIC_RELEASE);
+	for (long i = 0; i < 2; i++)
+		CHECK(pthread_create(&t[i], NULL, stat_churn, (void *)i) == 0);
+	for (int n = 0; __atomic_load_n(&stop, __ATOMIC_ACQUIRE) < 2; n++) {
+		struct dxl_stat st;
+		CHECK_OK(dxl_stat(pool, names[n & 1], &st));
+		/* one of the two files, whole: its size goes with its inode */
+		CHECK((st.ino == ino[0] && st.size == BLK) || (st.ino == ino[1] && st.size == 2 * BLK));
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+}
+
 /* ------------------------------------------------------ polled lease */
 
 static void poll_holder(int ready, int release)
@@ -684,7 +737,7 @@ int main(int argc, char **argv)
 	scratch_setup("concurrency");
 	CHECK_OK(dxl_mkfs(pool_path, &mo));
 	CHECK_OK(dxl_pool_open(pool_path, 0, &pool));
-	/* test_concurrency [rounds [only]]: only = readdir, one, procs, reuse, stall, poll or kill */
+	/* test_concurrency [rounds [only]]: only = readdir, one, procs, reuse, stall, stat, poll or kill */
 	only = argc > 2 ? argv[2] : NULL;
 	if (run(only, "readdir")) {
 		test_readdir();
@@ -705,6 +758,10 @@ int main(int argc, char **argv)
 	if (run(only, "stall")) {
 		test_stall();
 		printf("a fault on a caller's buffer mid-copy: others go on, no unit crosses files\n");
+	}
+	if (run(only, "stat")) {
+		test_stat();
+		printf("stat of names exchanged under it, others churning: whole, never failing\n");
 	}
 	if (run(only, "poll")) {
 		test_poll();

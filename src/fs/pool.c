@@ -251,6 +251,7 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 	if (rc)
 		goto fail_pm;
 	fs->geo = *fs->sb; /* again below, once verified and recovered */
+	fs->j.changes = dxl_rt_commit_counter(fs->rt); /* recovery keeps it even */
 	rc = dxl_sb_verify(fs->sb, fs->pm.size);
 	if (!(flags & (DXL_FS_RDONLY | DXL_FS_NORECOVER))) {
 		if (rc == -EUCLEAN)

@@ -29,7 +29,10 @@ struct dxl_journal {
 	uint64_t seq;              /* last committed sequence number */
 	/* bumped by every commit or replay of any process (a shared word),
 	 * so readers can tell that no metadata changed since they last
-	 * checked something; NULL: not kept */
+	 * checked something: odd while a commit or a replay changes blocks
+	 * in place, even otherwise, so that a reader without the lock that
+	 * saw the same even value before and after saw no change at all (a
+	 * seqcount); NULL: not kept */
 	uint64_t *changes;
 	struct dxl_tx *tx;         /* reusable transaction state */
 };

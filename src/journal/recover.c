@@ -66,6 +66,13 @@ int dxl_journal_recover(struct dxl_journal *j, struct dxl_pmem *pm, struct dxl_s
 	}
 	if (pm->rdonly)
 		return 0;
+	/* odd while blocks change (journal.h); a holder that died mid-apply
+	 * left it odd already */
+	if (j->changes) {
+		__atomic_store_n(j->changes, __atomic_load_n(j->changes, __ATOMIC_RELAXED) | 1,
+				 __ATOMIC_RELAXED);
+		dxl_store_fence();
+	}
 	for (pos = 0, n = 0; n < hdr.nrecs; n++) {
 		struct dxl_jrec rec;
 		memcpy(&rec, log + pos, sizeof(rec));

@@ -302,7 +302,13 @@ int dxl_tx_commit(struct dxl_tx *tx)
 	dxl_pmem_drain_named(pm, "commit");
 	j->seq++;
 
-	/* Apply in place: from here on the transaction is committed. */
+	/* Apply in place: from here on the transaction is committed.  The
+	 * count is odd while blocks change in place, so that a reader without
+	 * the lock can tell it saw none of it (journal.h). */
+	if (j->changes) {
+		__atomic_add_fetch(j->changes, 1, __ATOMIC_RELAXED);
+		dxl_store_fence();
+	}
 	for (i = 0; i < tx->n; i++) {
 		uint64_t dirty = tx->sh[i].dirty;
 		uint8_t *sh = tx->sh[i].buf;

@@ -8,18 +8,6 @@
 #include "rt_internal.h"
 #include "util/util.h"
 
-/* Every store before it is visible before any store after it, the
- * non-temporal stores of a data copy included (x86 orders those only
- * with a fence). */
-static inline void store_fence(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__asm__ volatile("sfence" ::: "memory");
-#else
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-#endif
-}
-
 struct rt_ilock *dxl_rt_ilock_of(struct dxl_rt *rt, uint64_t ino)
 {
 	/* Fibonacci hashing: inode numbers are block numbers, often
@@ -50,7 +38,7 @@ int dxl_rt_ilock(struct rt_ilock *l, int try)
 	 * leaves it odd already */
 	s = __atomic_load_n(&l->seq, __ATOMIC_RELAXED);
 	__atomic_store_n(&l->seq, (s + 1) | 1, __ATOMIC_RELAXED);
-	store_fence();
+	dxl_store_fence();
 	return rc;
 }
 
@@ -61,7 +49,7 @@ void dxl_rt_ilock_consistent(struct rt_ilock *l)
 
 void dxl_rt_iunlock(struct rt_ilock *l)
 {
-	store_fence();
+	dxl_store_fence();
 	__atomic_store_n(&l->seq, __atomic_load_n(&l->seq, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&l->mu);
 }

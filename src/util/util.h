@@ -21,6 +21,18 @@
 #define DXL_TSAN 0
 #endif
 
+/* Every store before it is visible before any store after it, the
+ * non-temporal stores of a copy included (x86 orders those only with a
+ * fence). */
+static inline void dxl_store_fence(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("sfence" ::: "memory");
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
 /* Spin-wait hint for the CPU. */
 static inline void dxl_cpu_relax(void)
 {
