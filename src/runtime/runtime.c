@@ -156,8 +156,6 @@ void dxl_rt_forget(struct dxl_rt *rt)
 	free(rt);
 }
 
-/* Lock a robust mutex of the runtime file: 0, 1 = its previous holder
- * died holding it, <0 = unusable. */
 /* A waker runs on another CPU only if there is one: spinning on a single
  * CPU only delays it. */
 int dxl_rt_may_spin(void)
@@ -198,6 +196,8 @@ static int mutex_free(void *mu)
 	return __atomic_load_n((int *)mu, __ATOMIC_RELAXED) == 0;
 }
 
+/* Lock a robust mutex of the runtime file: 0, 1 = its previous holder
+ * died holding it, <0 = unusable. */
 int dxl_rt_mutex_lock(pthread_mutex_t *mu, const char *what)
 {
 	int rc = pthread_mutex_trylock(mu);
