@@ -394,6 +394,42 @@ static void test_refusing_namespace(void)
 	CHECK_OK(dxl_tune_unbreakable(g_pool, 0));
 }
 
+/* ------------------------------------------------------------- pin table */
+
+/* The pin table holds 16384 pins: the next pin fails with ENOMEM and
+ * takes nothing; a slot freed anywhere is the one the next pin takes, and
+ * everything unpins cleanly (the first-free-slot index must not skip or
+ * reuse a live slot). */
+static void test_pin_table(void)
+{
+	enum { NP = 16384 };
+	static dxl_pin *p[NP];
+	dxl_pin *extra = NULL;
+
+	printf("pin table: %d pins, one more, slots freed and taken again\n", NP);
+	lt_fill(g_pool, "/pt", 0, (uint64_t)NP * U, 9);
+	dxl_file *f = open_rw("/pt");
+	for (int i = 0; i < NP; i++)
+		CHECK_OK(dxl_pin_range(f, (uint64_t)i * U, U, 0, NULL, &p[i]));
+	CHECK(lt_list(g_pool, 0, 0).pins == NP);
+	CHECK_RC(dxl_pin_range(f, 0, U, 0, NULL, &extra), -ENOMEM);
+	CHECK(strstr(dxl_errmsg(), "pin table full") != NULL);
+	CHECK(lt_list(g_pool, 0, 0).pins == NP);
+	/* free two in the middle and one at the start, take three again */
+	int freed[3] = { 9000, 100, 0 };
+	for (int k = 0; k < 3; k++)
+		CHECK_OK(dxl_unpin(p[freed[k]]));
+	for (int k = 0; k < 3; k++)
+		CHECK_OK(dxl_pin_range(f, (uint64_t)freed[k] * U, U, 0, NULL, &p[freed[k]]));
+	CHECK(lt_list(g_pool, 0, 0).pins == NP);
+	CHECK_RC(dxl_pin_range(f, 0, U, 0, NULL, &extra), -ENOMEM);
+	for (int i = 0; i < NP; i++)
+		CHECK_OK(dxl_unpin(p[i]));
+	CHECK(lt_list(g_pool, 0, 0).pins == 0);
+	CHECK_OK(dxl_close(f));
+	CHECK_OK(dxl_unlink(g_pool, "/pt"));
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -410,6 +446,7 @@ int main(int argc, char **argv)
 	test_refusing();
 	test_per_lease_callbacks();
 	test_own_fd();
+	test_pin_table();
 	test_refusing_namespace(); /* last: it removes files when it fails */
 
 	CHECK(lt_list(g_pool, 0, 0).leases == 0);

@@ -30,10 +30,11 @@ int dxl_pt_add(struct dxl_rt *rt, uint64_t unit, uint64_t len, uint64_t lease, u
 			return dxl_err(ENOLCK, "lease %llu was revoked: take a new one on the new layout",
 				       (unsigned long long)lease);
 	}
-	for (i = 0; i < RT_MAX_PINS; i++) {
+	for (i = sh->pins_lo; i < RT_MAX_PINS; i++) {
 		struct rt_pin *p = &sh->pins[i];
 		if (p->len)
 			continue;
+		sh->pins_lo = i + 1;
 		p->unit = unit;
 		p->lease = lease;
 		p->proc = dxl_rt_self(rt);
@@ -74,6 +75,8 @@ void dxl_pt_drop_slot(struct dxl_rt *rt, uint32_t i)
 	p->len = 0;
 	p->gen = 0;
 	sh->npins--;
+	if (i < sh->pins_lo)
+		sh->pins_lo = i;
 	while (sh->pins_hi > 0 && sh->pins[sh->pins_hi - 1].len == 0)
 		sh->pins_hi--;
 	/* no bump: nobody waits for a pin; a lease waits for its release */

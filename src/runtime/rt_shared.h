@@ -99,6 +99,8 @@ struct rt_shared {
 	uint32_t npins;           /* pins in use */
 	uint32_t pins_hi;         /* pins[] slots at and above this are free */
 	uint32_t leases_hi;
+	uint32_t pins_lo;         /* pins[] slots below this are in use: a pin
+	                           * takes the first free slot in O(1) */
 	uint64_t meta_changes;    /* commits and replays of all processes (journal.h) */
 	struct rt_proc procs[RT_MAX_PROCS];
 	struct rt_lease leases[RT_MAX_LEASES];

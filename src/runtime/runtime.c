@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define RT_MAGIC 0x54524c58444fULL
-#define RT_VERSION 5u
+#define RT_VERSION 6u
 #define RT_SIZE DXL_ALIGN_UP(sizeof(struct rt_shared), 4096)
 
 static int ofd_lock(int fd, short type, off_t start, int wait)
