@@ -60,14 +60,10 @@ static int dxl_cwu_batch(struct bench *b, void *arg, uint64_t n)
 	return 0;
 }
 
-static int sys_cwu_batch_sync(struct bench *b, void *arg, uint64_t n);
-
 static int sys_cwu_batch(struct bench *b, void *arg, uint64_t n)
 {
 	struct cwu_arg *a = arg;
 	char name[32];
-	if (a->pool) /* the disk figure: every step durable, as daxlease's */
-		return sys_cwu_batch_sync(b, arg, n);
 	for (uint64_t i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "f%llu", (unsigned long long)a->seq++);
 		int fd = openat(a->dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -201,9 +197,9 @@ void fig_cwu_disk(struct bench *b)
 	if ((rc = kernel_dir(b, kd, &made_kd, &dfd)) < 0)
 		goto out;
 	struct cwu_arg ad = {.pool = pool, .dir = "", .dfd = -1, .buf = buf};
-	struct cwu_arg ak = {.pool = pool, .dfd = dfd, .buf = buf}; /* pool set: sync mode */
+	struct cwu_arg ak = {.dfd = dfd, .buf = buf};
 	s[0] = (struct side){.name = "daxlease", .fn = dxl_cwu_batch, .arg = &ad};
-	s[1] = (struct side){.name = fsname, .fn = sys_cwu_batch, .arg = &ak};
+	s[1] = (struct side){.name = fsname, .fn = sys_cwu_batch_sync, .arg = &ak};
 	rc = run_sides(b, s, 2, 50, &iters);
 out:
 	cwu_line(b, "create_4k_unlink_disk", target, rc, s, iters, dir, fsname);

@@ -8,6 +8,19 @@
 
 #include "daxlease/daxlease.h"
 
+/* Built with ThreadSanitizer (1) or not (0): some tests skip what TSan's
+ * runtime cannot take part in. */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
+#endif
+
 #define CHECK(cond)                                                                     \
 	do {                                                                            \
 		if (!(cond)) {                                                          \

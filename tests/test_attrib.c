@@ -1410,16 +1410,6 @@ static void child_main(uint64_t seed)
 #ifndef UNDER_ASAN
 #define UNDER_ASAN 0
 #endif
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
 
 static int threads_now(void)
 {

@@ -548,17 +548,9 @@ static void stall_once(int read)
 	munmap(stall_buf, SBYTES);
 }
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-
 static void test_stall(void)
 {
-#ifdef UNDER_TSAN
+#if UNDER_TSAN
 	(void)stall_once;
 	/* TSan's runtime is inside its memcpy interceptor when the fault
 	 * comes, and other threads wait for it: the trick needs a plain build */
