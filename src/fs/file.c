@@ -72,7 +72,7 @@ static int path_is_root(const char *path)
 	return *path == '\0';
 }
 
-int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file **out)
+int dxl_fs_open_file(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file **out)
 {
 	struct dxl_fs *fs;
 	const struct dxl_inode *in = NULL;

@@ -250,7 +250,7 @@ static void overwrite(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 	}
 }
 
-ssize_t dxl_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
+ssize_t dxl_fs_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 {
 	struct dxl_fs *fs;
 	const struct dxl_inode *in;

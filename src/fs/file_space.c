@@ -315,7 +315,7 @@ int dxl_file_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonblo
 	return rc;
 }
 
-int dxl_ftruncate(dxl_file *f, uint64_t size)
+int dxl_fs_ftruncate(dxl_file *f, uint64_t size)
 {
 	struct dxl_fs *fs;
 	int rc = file_ok(f);
@@ -333,11 +333,13 @@ int dxl_ftruncate(dxl_file *f, uint64_t size)
 	return rc;
 }
 
-int dxl_truncate(dxl_pool *pool, const char *path, uint64_t size)
+int dxl_fs_truncate(dxl_pool *pool, const char *path, uint64_t size, uint64_t *pino)
 {
 	struct dxl_fs *fs;
 	uint64_t ino;
 	int rc;
+
+	*pino = 0;
 
 	dxl_err_clear();
 	if (!pool || !path)
@@ -353,6 +355,8 @@ int dxl_truncate(dxl_pool *pool, const char *path, uint64_t size)
 	 * an unlink then must not free the file under us */
 	if (rc == 0)
 		rc = dxl_inode_open_get(fs, ino);
+	if (rc == 0)
+		*pino = ino;
 	if (rc == 0) {
 		int lrc = dxl_ilock_under(fs, ino);
 
@@ -472,7 +476,7 @@ static int punch_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 	return rc;
 }
 
-int dxl_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
+int dxl_fs_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
 {
 	struct dxl_fs *fs;
 	int keep = !!(mode & FALLOC_FL_KEEP_SIZE);

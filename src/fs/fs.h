@@ -53,11 +53,13 @@ struct dxl_fs {
 	/* set by the map layer: its event thread can release our own leases */
 	int self_dispatches;       /* atomic count (event thread, application loop): read by breakers */
 	int self_dispatch_app;     /* dxl_event_self_dispatch() said on */
-	/* called after this process changed a file's layout, so its own plain
-	 * mappings follow at once (other processes are told by event) */
-	void (*layout_changed)(struct dxl_fs *fs, uint64_t ino);
-	void *map_state;           /* the map layer's per-pool state */
-	void (*map_fini)(struct dxl_fs *fs); /* tears it down at close */
+	/* Layout changes this process made while leases existed (atomic).
+	 * fs calls nothing above it: the layer above compares the count
+	 * around a call to know that its own mappings must follow. */
+	uint64_t own_layout_changes;
+	/* the per-pool state of the layer above (map): fs neither reads nor
+	 * frees it; its owner tears it down before dxl_fs_close */
+	void *map_state;
 	/* Test-only switches, read from the environment at open, so that tests
 	 * can show the corruption each rule prevents: DXL_TEST_NO_QUARANTINE=1
 	 * makes the allocator ignore pins, DXL_TEST_SHARE_PINNED=1 lets a
@@ -129,9 +131,25 @@ void dxl_meta_note(int delta); /* dxl_fs_lock/unlock count per thread */
  */
 int dxl_fs_break(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint64_t end, int nonblock,
 		 uint64_t exclude);
-/* After a layout change of ino: plain mappings follow (ours now, others'
- * when they dispatch the event). */
+/* After a layout change of ino: other processes' plain mappings are told
+ * by event; this process's are the caller's to follow, which it learns
+ * from fs->own_layout_changes (dxl_fs_own_changes). */
 void dxl_fs_layout_changed(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint64_t end);
+static inline uint64_t dxl_fs_own_changes(const struct dxl_fs *fs)
+{
+	return __atomic_load_n(&fs->own_layout_changes, __ATOMIC_ACQUIRE);
+}
+
+/* The fs halves of the public calls that change a file's layout.  The
+ * public ones (src/map/file_api.c) run these, then make this process's
+ * own mappings of the file follow. */
+int dxl_fs_open_file(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file **out);
+ssize_t dxl_fs_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off);
+int dxl_fs_ftruncate(dxl_file *f, uint64_t size);
+/* *ino: the file truncated (0 if none was found) */
+int dxl_fs_truncate(dxl_pool *pool, const char *path, uint64_t size, uint64_t *ino);
+int dxl_fs_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len);
+int dxl_fs_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off, uint64_t len);
 
 /* Internal open without the public wrapper: fsck uses it. */
 #define DXL_FS_RDONLY 0x1

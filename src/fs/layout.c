@@ -41,7 +41,6 @@ void dxl_fs_layout_changed(struct dxl_fs *fs, uint64_t ino, uint64_t start, uint
 {
 	if (!dxl_lt_any(fs->rt))
 		return;
-	if (fs->layout_changed)
-		fs->layout_changed(fs, ino);
+	__atomic_add_fetch(&fs->own_layout_changes, 1, __ATOMIC_RELEASE);
 	dxl_break_notify_coherent(fs->rt, ino, start, end);
 }

@@ -318,8 +318,6 @@ fail_pm:
  * mappings, descriptors — and leave everything shared as it is. */
 static void fs_close_inherited(struct dxl_fs *fs)
 {
-	if (fs->map_fini)
-		fs->map_fini(fs); /* it sees the fork itself */
 	dxl_rt_forget(fs->rt);
 	dxl_journal_fini(&fs->j);
 	dxl_pmem_close(&fs->pm);
@@ -333,8 +331,6 @@ void dxl_fs_close(struct dxl_fs *fs)
 		fs_close_inherited(fs);
 		return;
 	}
-	if (fs->map_fini)
-		fs->map_fini(fs);
 	if (dxl_fs_lock(fs) == 0) {
 		dxl_lease_drop_self(fs->rt);
 		dxl_rt_unregister(fs->rt);
@@ -346,37 +342,6 @@ void dxl_fs_close(struct dxl_fs *fs)
 	dxl_pmem_close(&fs->pm);
 	free(fs->open_tab);
 	fs->open_tab = NULL;
-}
-
-int dxl_pool_open(const char *path, unsigned flags, dxl_pool **out)
-{
-	dxl_pool *pool;
-	int rc;
-
-	dxl_err_clear();
-	if (!out)
-		return dxl_err(EINVAL, "pool open: no place for the handle");
-	*out = NULL;
-	pool = calloc(1, sizeof(*pool));
-	if (!pool)
-		return dxl_err(ENOMEM, "pool open: out of memory");
-	rc = dxl_fs_open(&pool->fs, path, (flags & DXL_POOL_RDONLY) ? DXL_FS_RDONLY : 0);
-	if (rc) {
-		free(pool);
-		return rc;
-	}
-	*out = pool;
-	return 0;
-}
-
-int dxl_pool_close(dxl_pool *pool)
-{
-	dxl_err_clear();
-	if (!pool)
-		return 0;
-	dxl_fs_close(&pool->fs);
-	free(pool);
-	return 0;
 }
 
 static int unit_is_free(void *arg, uint64_t unit)

@@ -123,7 +123,7 @@ static int share_range(struct dxl_fs *fs, uint64_t sino, uint64_t sfu, uint64_t 
 	}
 }
 
-int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off, uint64_t len)
+int dxl_fs_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off, uint64_t len)
 {
 	struct dxl_fs *fs;
 	const struct dxl_inode *sin, *din;

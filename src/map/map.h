@@ -115,11 +115,19 @@ int dxl_lease_release_locked(dxl_lease *l);
 /* Free a handle without touching the table (pool close, inherited pools). */
 void dxl_lease_handle_free(dxl_lease *l);
 
+/* Tear down this pool's map state (threads, mappings, handles); in a
+ * child after fork(), free memory only.  Before dxl_fs_close. */
+void dxl_map_fini(struct dxl_fs *fs);
+
 /* Mappings: follow the file's new layout (plain) or go PROT_NONE (revoked
- * DIRECT).  dxl_map_layout_changed is the fs layer's hook for changes made
- * by this process; dxl_map_follow(fs, ino) makes every plain mapping of
- * ino follow (lock held). */
+ * DIRECT).  dxl_map_layout_changed: after this process changed ino's
+ * layout (fs->own_layout_changes moved), with the metadata lock and ino's
+ * inode lock held; dxl_map_follow(fs, ino) makes every plain mapping of
+ * ino follow (metadata lock held). */
 void dxl_map_layout_changed(struct dxl_fs *fs, uint64_t ino);
+/* The same after a call that ran with neither lock held: takes them, if
+ * the count moved since `before` and this process has mappings. */
+void dxl_map_follow_own(struct dxl_fs *fs, uint64_t ino, uint64_t before);
 /* -EAGAIN: the file's inode lock was busy, nothing done: try again. */
 int dxl_map_follow(struct dxl_fs *fs, uint64_t ino);
 void dxl_map_revoked(dxl_mapping *m);

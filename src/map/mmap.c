@@ -16,6 +16,7 @@
  * those pages are mapped read-only.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -190,13 +191,21 @@ void dxl_map_layout_changed(struct dxl_fs *fs, uint64_t ino)
 {
 	struct dxl_mapst *ms = fs->map_state;
 	dxl_mapping *m;
+	char msg[512];
 
-	if (!ms)
+	if (!ms || !ms->maps)
 		return;
+	/* following clears the thread's message: keep the caller's own (a
+	 * call that failed half way has changed the layout too) */
+	snprintf(msg, sizeof(msg), "%s", dxl_errmsg());
 	for (m = ms->maps; m; m = m->next)
 		if (m->ino == ino && (m->flags & DXL_MAP_DIRECT))
 			dxl_map_enforce(fs, m);
 	dxl_map_follow(fs, ino);
+	if (msg[0])
+		dxl_err(0, "%s", msg);
+	else
+		dxl_err_clear();
 }
 
 int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dxl_lease_cb cb,
@@ -276,8 +285,12 @@ int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dx
 	 * made durable with dxl_persist() need no fsync (MAP_SYNC's promise) */
 	rc = dxl_ilock_under(fs, f->ino); /* may drop the lock: prepare looks afresh */
 	if (rc >= 0) {
+		uint64_t before = dxl_fs_own_changes(fs);
+
 		rc = dxl_file_prepare(fs, f->ino, off, end,
 				      (f->flags & O_NONBLOCK) ? DXL_PREP_NONBLOCK : 0, m->lease->id);
+		if (dxl_fs_own_changes(fs) != before) /* our other mappings of it follow */
+			dxl_map_layout_changed(fs, f->ino);
 		dxl_iunlock(fs, f->ino);
 	}
 	if (rc == 0)

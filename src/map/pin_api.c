@@ -195,8 +195,12 @@ int dxl_pin_range(dxl_file *f, uint64_t off, uint64_t len, unsigned flags, dxl_l
 		rc = dxl_ilock_under(fs, f->ino);
 		if (rc < 0)
 			goto out;
+		uint64_t before = dxl_fs_own_changes(fs);
+
 		rc = dxl_file_prepare(fs, f->ino, off, end,
 				      (f->flags & O_NONBLOCK) ? DXL_PREP_NONBLOCK : 0, lid);
+		if (dxl_fs_own_changes(fs) != before) /* our mappings of it follow */
+			dxl_map_layout_changed(fs, f->ino);
 		dxl_iunlock(fs, f->ino);
 		if (rc == 0 && longterm)
 			rc = lease_covers(fs, lease, f->ino, off, end);

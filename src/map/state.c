@@ -26,7 +26,7 @@ void dxl_close_ours(int fd, uint64_t ino)
 		close(fd);
 }
 
-static void map_fini(struct dxl_fs *fs)
+void dxl_map_fini(struct dxl_fs *fs)
 {
 	struct dxl_mapst *ms = fs->map_state;
 	dxl_pool *pool = (dxl_pool *)fs;
@@ -67,7 +67,6 @@ static void map_fini(struct dxl_fs *fs)
 		pthread_mutex_destroy(&ms->mu);
 	free(ms);
 	fs->map_state = NULL;
-	fs->layout_changed = NULL;
 }
 
 int dxl_map_state(dxl_pool *pool, struct dxl_mapst **out)
@@ -108,9 +107,8 @@ int dxl_map_state(dxl_pool *pool, struct dxl_mapst **out)
 	}
 	ms->evfd = rc;
 	ms->evfd_ino = dxl_fd_ino(rc);
-	fs->map_state = ms;
-	fs->map_fini = map_fini;
-	fs->layout_changed = dxl_map_layout_changed;
+	/* read without the lock by dxl_map_follow_own */
+	__atomic_store_n(&fs->map_state, ms, __ATOMIC_RELEASE);
 	dxl_fs_unlock(fs);
 	*out = ms;
 	return 0;
