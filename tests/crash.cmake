@@ -45,6 +45,17 @@ if(DXL_CRASH)
   set_tests_properties(crash_catches_untraced_store PROPERTIES LABELS crash TIMEOUT 600
                        ENVIRONMENT DXL_TEST_UNTRACED=journal/tx.c
                        PASS_REGULAR_EXPRESSION "stores around the trace: [1-9]")
+  # The journal's deferred apply (one flush per commit, as on a pool file:
+  # the apply is made durable by the next commit's drain), checked on the
+  # DAX model; and what a single header slot would break with it.
+  function(dxl_crash_test_env name env)
+    add_test(NAME ${name} COMMAND crashx ${ARGN})
+    set_tests_properties(${name} PROPERTIES LABELS crash TIMEOUT 1500 ENVIRONMENT "${env}"
+                         PASS_REGULAR_EXPRESSION "crash states: [0-9]+ explored, 0 violations")
+  endfunction()
+  dxl_crash_test_env(crash_deferred_seq1_4k DXL_TEST_DEFER_APPLY=1 --unit 4k)
+  dxl_crash_must_fail(crash_catches_one_slot "DXL_TEST_DEFER_APPLY=1;DXL_TEST_JOURNAL_ONE_SLOT=1"
+                      --unit 4k --seq 2 --only symlink,unlink_hard)
   # the workloads that found bugs (docs/testing.md), both units
   foreach(w truncate_down punch truncate_unit)
     dxl_crash_test(crash_regress_${w}_2m --unit 2m --only ${w})
@@ -55,6 +66,8 @@ if(DXL_CRASH)
     dxl_crash_test(crash_seq1_2m --unit 2m)
     dxl_crash_test(crash_seq2_sample_4k --unit 4k --seq 2 --sample 150 --seed 1)
     dxl_crash_test(crash_seq2_sample_2m --unit 2m --seq 2 --sample 20 --seed 1)
+    dxl_crash_test_env(crash_deferred_seq2_sample_4k DXL_TEST_DEFER_APPLY=1
+                       --unit 4k --seq 2 --sample 150 --seed 1)
   endif()
   if(DXL_LONG_TESTS)
     dxl_crash_test(crash_seq2_full --seq 2)

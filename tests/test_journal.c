@@ -9,7 +9,10 @@
  * until it is dealt with); a transaction too large for the journal is
  * refused and applies nothing; a transaction torn mid-apply is replayed at
  * the next open; a torn primary superblock is mended through the backup's
- * geometry.  Ends with a clean fsck.
+ * geometry; with two header slots a deferred apply is replayed after the
+ * transaction before it, a torn newest header leaves the one before it
+ * as the last, and records that were overwritten replay nothing.  Ends
+ * with a clean fsck.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -82,14 +85,43 @@ static uint64_t blk_off(uint64_t blk)
 	return blk << DXL_BLOCK_SHIFT;
 }
 
-static struct dxl_jhdr *jhdr(void)
+static uint8_t *jslot(unsigned k)
 {
-	return (struct dxl_jhdr *)dxl_blk_ptr(&fs, fs.sb->journal_blk);
+	return (uint8_t *)dxl_blk_ptr(&fs, fs.sb->journal_blk) + DXL_JSLOT_OFF(k);
 }
 
-static uint8_t *jlog(void)
+/* The newest header: the slot with the magic and the higher seq. */
+static struct dxl_jhdr *jhdr(void)
+{
+	struct dxl_jhdr *h0 = (struct dxl_jhdr *)jslot(0), *h1 = (struct dxl_jhdr *)jslot(1);
+
+	if (h1->magic == DXL_JHDR_MAGIC && (h0->magic != DXL_JHDR_MAGIC || h1->seq > h0->seq))
+		return h1;
+	return h0;
+}
+
+static struct dxl_jhdr *jother(void)
+{
+	struct dxl_jhdr *h = jhdr();
+	return (struct dxl_jhdr *)jslot((uint8_t *)h == jslot(0) ? 1 : 0);
+}
+
+/* The one-slot journal these tests were written for: the slot not
+ * holding the newest header is cleared, so it cannot stand in. */
+static void forget_other(void)
+{
+	memset(jother(), 0, sizeof(struct dxl_jhdr));
+}
+
+static uint8_t *jlog_base(void)
 {
 	return dxl_blk_ptr(&fs, fs.sb->journal_blk + 1);
+}
+
+/* The newest transaction's records. */
+static uint8_t *jlog(void)
+{
+	return jlog_base() + (jhdr()->log_off & DXL_JHDR_OFF_MASK);
 }
 
 static uint64_t jroom(void)
@@ -97,7 +129,7 @@ static uint64_t jroom(void)
 	return (fs.sb->journal_blocks - 1) * DXL_BLOCK_SIZE;
 }
 
-/* Would recovery replay the header now in the journal? */
+/* Would recovery replay the newest header now in the journal? */
 static int hdr_replayable(void)
 {
 	struct dxl_jhdr h;
@@ -107,7 +139,8 @@ static int hdr_replayable(void)
 	crc = h.crc;
 	h.crc = 0;
 	return h.magic == DXL_JHDR_MAGIC && dxl_crc32c(0, &h, sizeof(h)) == crc &&
-	       memcmp(h.uuid, fs.sb->uuid, sizeof(h.uuid)) == 0 && h.bytes <= jroom() &&
+	       memcmp(h.uuid, fs.sb->uuid, sizeof(h.uuid)) == 0 &&
+	       (h.log_off & DXL_JHDR_OFF_MASK) + h.bytes <= jroom() &&
 	       dxl_crc32c(0, jlog(), h.bytes) == h.rec_crc;
 }
 
@@ -302,9 +335,11 @@ static void test_bad_header(void)
 	uint64_t A = scratch(1);
 	uint8_t old[LINE], cur[LINE], byte;
 	uint8_t *line = (uint8_t *)dxl_blk_ptr(&fs, A) + 7 * LINE;
-	struct dxl_jhdr saved, *h = jhdr();
+	struct dxl_jhdr saved, *h;
 
 	commit_byte(A, 7 * LINE + 9, old, cur);
+	h = jhdr();
+	forget_other();
 	memcpy(&saved, h, sizeof(saved));
 
 	/* header checksum broken: ignored, no error */
@@ -378,8 +413,8 @@ static void build_log(const struct hrec *r, size_t n, int nrecs_adj)
 		struct dxl_jrec rec = { .off = r[i].off, .len = r[i].len, .pad = 0 };
 		uint64_t need = RECSZ + DXL_ALIGN_UP(r[i].len, DXL_JREC_ALIGN);
 		CHECK(pos + need <= jroom());
-		memcpy(jlog() + pos, &rec, sizeof(rec));
-		memset(jlog() + pos + RECSZ, r[i].fill, need - RECSZ);
+		memcpy(jlog_base() + pos, &rec, sizeof(rec));
+		memset(jlog_base() + pos + RECSZ, r[i].fill, need - RECSZ);
 		pos += need;
 	}
 	memset(&h, 0, sizeof(h));
@@ -387,10 +422,11 @@ static void build_log(const struct hrec *r, size_t n, int nrecs_adj)
 	h.seq = fs.j.seq + 1;
 	h.nrecs = (uint64_t)((int64_t)n + nrecs_adj);
 	h.bytes = pos;
-	h.rec_crc = dxl_crc32c(0, jlog(), pos);
+	h.rec_crc = dxl_crc32c(0, jlog_base(), pos);
 	memcpy(h.uuid, fs.sb->uuid, sizeof(h.uuid));
 	hdr_seal(&h);
-	memcpy(jhdr(), &h, sizeof(h));
+	memcpy(jslot(h.seq % DXL_JSLOTS), &h, sizeof(h)); /* records at 0 */
+	forget_other();
 	CHECK(hdr_replayable());
 }
 
@@ -542,9 +578,9 @@ static void test_too_large(void)
 		CHECK(memcmp(snap[k], dxl_blk_ptr(&fs, scratch(k)), DXL_BLOCK_SIZE) == 0);
 	CHECK(memcmp(&before, jhdr(), sizeof(before)) == 0);
 	CHECK(fs.j.seq == seq0);
-	/* the old header's records were overwritten: it no longer replays,
-	 * and recovery leaves everything alone */
-	CHECK(!hdr_replayable());
+	/* a refused transaction wrote no record: the last one still replays,
+	 * and leaves everything as it is */
+	CHECK(hdr_replayable());
 	CHECK_OK(recover());
 	for (k = 0; k < nblk; k++)
 		CHECK(memcmp(snap[k], dxl_blk_ptr(&fs, scratch(k)), DXL_BLOCK_SIZE) == 0);
@@ -649,6 +685,185 @@ static void test_torn_sb(void)
 	printf("  a torn superblock is mended through the backup's geometry\n");
 }
 
+/* ------------------------------------------------------------ two slots */
+
+/* Commit one byte flip at each (blk, off) pair; returns the header. */
+static struct dxl_jhdr commit_flips(const uint64_t *blk, const uint32_t *off, int n, uint8_t x)
+{
+	tx_start();
+	for (int i = 0; i < n; i++)
+		((uint8_t *)dxl_tx_write(tx, blk[i]))[off[i]] ^= x;
+	CHECK_OK(dxl_tx_commit(tx));
+	return *jhdr();
+}
+
+static void test_slots(void)
+{
+	uint64_t A = scratch(7), B = scratch(8);
+	uint8_t *a = dxl_blk_ptr(&fs, A), *b = dxl_blk_ptr(&fs, B);
+	uint8_t pre_k[LINE], pre_l[LINE], pre_m[LINE], v3_l[LINE], v4_l[LINE], v4_m[LINE], v3_k[LINE];
+	struct dxl_jhdr h1, h2, h3, h4;
+	uint64_t blks[2];
+	uint32_t offs[2];
+
+	/* consecutive transactions: the other slot, the log right after */
+	blks[0] = A, offs[0] = 3;
+	h1 = commit_flips(blks, offs, 1, 0x11);
+	blks[0] = B, offs[0] = 5;
+	h2 = commit_flips(blks, offs, 1, 0x22);
+	CHECK(h2.seq == h1.seq + 1);
+	CHECK((uint8_t *)jhdr() == jslot(h2.seq % 2) && jother()->seq == h1.seq);
+	CHECK((h1.log_off & DXL_JHDR_OFF_MASK) + h1.bytes + h2.bytes > jroom() ||
+	      (h2.log_off & DXL_JHDR_OFF_MASK) == (h1.log_off & DXL_JHDR_OFF_MASK) + h1.bytes);
+	CHECK(!(h2.log_off & DXL_JHDR_PREV_PENDING)); /* DAX: the apply had its own fence */
+
+	/* Deferred apply: T3 changes lines K and L of A; T4 changes L again
+	 * and M of B.  Crash with neither apply durable: T3 is replayed
+	 * first, then T4, because T4 says T3 may be pending. */
+	fs.j.defer_apply = 1;
+	memcpy(pre_k, a + 10 * LINE, LINE);
+	memcpy(pre_l, a + 11 * LINE, LINE);
+	memcpy(pre_m, b + 12 * LINE, LINE);
+	blks[0] = A, offs[0] = 10 * LINE;
+	blks[1] = A, offs[1] = 11 * LINE;
+	h3 = commit_flips(blks, offs, 2, 0x33);
+	memcpy(v3_k, a + 10 * LINE, LINE);
+	memcpy(v3_l, a + 11 * LINE, LINE);
+	blks[0] = A, offs[0] = 11 * LINE + 1;
+	blks[1] = B, offs[1] = 12 * LINE;
+	h4 = commit_flips(blks, offs, 2, 0x44);
+	memcpy(v4_l, a + 11 * LINE, LINE);
+	memcpy(v4_m, b + 12 * LINE, LINE);
+	fs.j.defer_apply = 0;
+	CHECK(h4.seq == h3.seq + 1 && (h4.log_off & DXL_JHDR_PREV_PENDING));
+	CHECK((h3.log_off & DXL_JHDR_OFF_MASK) + h3.bytes <= (h4.log_off & DXL_JHDR_OFF_MASK) ||
+	      (h4.log_off & DXL_JHDR_OFF_MASK) + h4.bytes <= (h3.log_off & DXL_JHDR_OFF_MASK));
+
+#define CRASH_BOTH()                                  \
+	do {                                          \
+		memcpy(a + 10 * LINE, pre_k, LINE);   \
+		memcpy(a + 11 * LINE, pre_l, LINE);   \
+		memcpy(b + 12 * LINE, pre_m, LINE);   \
+	} while (0)
+	CRASH_BOTH();
+	CHECK_OK(recover());
+	CHECK(fs.j.seq == h4.seq);
+	CHECK(memcmp(a + 10 * LINE, v3_k, LINE) == 0); /* only T3 had it */
+	CHECK(memcmp(a + 11 * LINE, v4_l, LINE) == 0); /* T3, then T4 */
+	CHECK(memcmp(b + 12 * LINE, v4_m, LINE) == 0);
+
+	/* without the flag, T3 is not replayed (and K stays lost: the flag
+	 * is what recovery goes by) */
+	{
+		struct dxl_jhdr *h = jhdr(), keep = *h;
+		CRASH_BOTH();
+		h->log_off &= DXL_JHDR_OFF_MASK;
+		hdr_seal(h);
+		CHECK_OK(recover());
+		CHECK(memcmp(a + 10 * LINE, pre_k, LINE) == 0);
+		CHECK(memcmp(a + 11 * LINE, v4_l, LINE) == 0);
+		*h = keep;
+	}
+
+	/* T4's header torn: T4 never committed, T3 is the last */
+	{
+		struct dxl_jhdr *h = jhdr(), keep = *h;
+		CRASH_BOTH();
+		h->nrecs ^= 4; /* checksum no longer matches */
+		CHECK_OK(recover());
+		CHECK(fs.j.seq == h3.seq);
+		CHECK(memcmp(a + 10 * LINE, v3_k, LINE) == 0);
+		CHECK(memcmp(a + 11 * LINE, v3_l, LINE) == 0);
+		CHECK(memcmp(b + 12 * LINE, pre_m, LINE) == 0);
+		*h = keep;
+	}
+
+	/* T4's header durable, its records not (its commit cut short): T4
+	 * never committed, T3 is the last — replayed, with what it may have
+	 * pending */
+	{
+		uint8_t *r = jlog() + RECSZ, keep = *r;
+		CRASH_BOTH();
+		*r ^= 0xff;
+		CHECK_OK(recover());
+		CHECK(fs.j.seq == h4.seq);
+		CHECK(memcmp(a + 10 * LINE, v3_k, LINE) == 0);
+		CHECK(memcmp(a + 11 * LINE, v3_l, LINE) == 0);
+		CHECK(memcmp(b + 12 * LINE, pre_m, LINE) == 0);
+		*r = keep;
+	}
+
+	/* T4's records overwritten after a drain of everything: the slot
+	 * before it was cleared first (journal/tx.c), so nothing is replayed
+	 * — above all not T3 alone, over T4's line L */
+	{
+		uint8_t *r = jlog() + RECSZ, keep = *r;
+		struct dxl_jhdr *o = jother(), okeep = *o;
+		CRASH_BOTH();
+		memcpy(a + 11 * LINE, v4_l, LINE);
+		*r ^= 0xff;
+		o->magic = 0;
+		CHECK_OK(recover());
+		CHECK(memcmp(a + 10 * LINE, pre_k, LINE) == 0);
+		CHECK(memcmp(a + 11 * LINE, v4_l, LINE) == 0);
+		*r = keep;
+		*o = okeep;
+	}
+
+	/* settled: an empty transaction without the flag ends it */
+	CHECK_OK(recover()); /* everything as committed */
+	CHECK_OK(dxl_journal_settle(&fs.j));
+	CHECK(jhdr()->seq == h4.seq + 1 && jhdr()->nrecs == 0 && jhdr()->bytes == 0);
+	CHECK(!(jhdr()->log_off & DXL_JHDR_PREV_PENDING) && hdr_replayable());
+	CHECK(jother()->seq == h4.seq);
+	memcpy(a + 10 * LINE, pre_k, LINE);
+	CHECK_OK(recover());
+	CHECK(memcmp(a + 10 * LINE, pre_k, LINE) == 0);
+	memcpy(a + 10 * LINE, v3_k, LINE);
+	CHECK_OK(dxl_journal_settle(&fs.j)); /* nothing pending: no-op */
+	CHECK(jhdr()->seq == h4.seq + 1);
+#undef CRASH_BOTH
+
+	/* Large transactions: one that does not fit after the newest goes
+	 * to the start of the log when it fits before it. */
+	{
+		int nb = 0;
+		struct dxl_jhdr hb[3];
+		tx_start();
+		while (!dxl_tx_full(tx))
+			dxl_tx_write(tx, scratch(10 + (unsigned)nb++));
+		dxl_tx_abort(tx);
+		nb--;
+		CHECK(nb > 2);
+		for (int round = 0; round < 3; round++) {
+			tx_start();
+			for (int k = 0; k < nb; k++) {
+				uint8_t *p = dxl_tx_write(tx, scratch(10 + (unsigned)k));
+				for (uint32_t l = 0; l < DXL_BLOCK_SIZE / LINE; l++)
+					p[l * LINE + 7] ^= (uint8_t)(0x10 + round);
+			}
+			CHECK_OK(dxl_tx_commit(tx));
+			hb[round] = *jhdr();
+			CHECK(hdr_replayable());
+		}
+		for (int round = 1; round < 3; round++) {
+			uint64_t po = hb[round - 1].log_off & DXL_JHDR_OFF_MASK, pe = po + hb[round - 1].bytes;
+			uint64_t o = hb[round].log_off & DXL_JHDR_OFF_MASK;
+			if (pe + hb[round].bytes <= jroom())
+				CHECK(o == pe);
+			else if (hb[round].bytes <= po)
+				CHECK(o == 0);
+			else
+				CHECK(o == 0); /* after a drain of everything ("wrap") */
+			CHECK(o + hb[round].bytes <= po || o >= pe || hb[round].bytes > po);
+		}
+		printf("  large transactions of %d blocks went at log offsets %u, %u, %u\n", nb,
+		       hb[0].log_off & DXL_JHDR_OFF_MASK, hb[1].log_off & DXL_JHDR_OFF_MASK,
+		       hb[2].log_off & DXL_JHDR_OFF_MASK);
+	}
+	printf("  two header slots: deferred applies replay in order\n");
+}
+
 /* ------------------------------------------------------------ main */
 
 int main(void)
@@ -673,6 +888,7 @@ int main(void)
 	test_too_large();
 	test_torn_apply();
 	test_torn_sb();
+	test_slots();
 
 	pool_close();
 	memset(&res, 0, sizeof(res));

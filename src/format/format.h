@@ -37,7 +37,10 @@
 
 /* feature flags: an incompat bit we do not know refuses the open */
 #define DXL_FEAT_INCOMPAT_REFLINK 0x1ull
-#define DXL_FEAT_INCOMPAT_KNOWN (DXL_FEAT_INCOMPAT_REFLINK)
+/* the journal's second header slot may hold the last transaction: a
+ * library that reads slot 0 only would miss it after a crash */
+#define DXL_FEAT_INCOMPAT_JSLOTS 0x2ull
+#define DXL_FEAT_INCOMPAT_KNOWN (DXL_FEAT_INCOMPAT_REFLINK | DXL_FEAT_INCOMPAT_JSLOTS)
 
 /* superblock flags */
 #define DXL_SBF_UNBREAKABLE 0x1u /* refusing leases allowed */
@@ -100,24 +103,44 @@ int dxl_sb_layout(struct dxl_sb *sb, const struct dxl_geom_req *req);
 /* ------------------------------------------------------------ journal */
 
 /*
- * The journal holds at most one transaction: a header block followed by
- * records.  Each record is {off, len} followed by len bytes (padded to 8):
- * "these bytes go at this pool offset".  The transaction is committed when
- * the header with a matching checksum over the records is durable.  Records
- * hold final bytes, so replay is idempotent and the journal is never
- * cleared: a header whose checksum no longer matches (its records were
- * being overwritten by the next transaction) was already applied.
+ * The journal: a header block followed by a circular log of records.
+ * Each record is {off, len} followed by len bytes (padded to 8): "these
+ * bytes go at this pool offset".  The header block has two header slots,
+ * one cache line each; transaction seq s is described by slot s % 2 (its
+ * records at log_off), and is committed when that header, with a matching
+ * checksum over the records, is durable.  Records hold final bytes, so
+ * replay is idempotent and the journal is never cleared.
+ *
+ * Why two: on a backend where durability costs a system call (msync of a
+ * pool file on a disk), the in-place apply of a transaction is made
+ * durable by the *next* commit's flush rather than by one of its own, so
+ * a transaction costs one flush, not two.  Until then the previous
+ * transaction must stay replayable: the next one's records go after it in
+ * the log, and its header into the other slot.  Recovery replays the
+ * newest slot whose records are intact, preceded by the other slot if
+ * that holds the transaction just before it and the newest says it may be
+ * pending (journal/recover.c).  A pool
+ * written before the slots has slot 0 only, which reads the same.
  */
 struct dxl_jhdr {
 	uint32_t magic;
 	uint32_t crc;              /* crc32c of the header (crc = 0) */
 	uint64_t seq;
 	uint64_t nrecs;
-	uint64_t bytes;            /* bytes of records following the header block */
+	uint64_t bytes;            /* bytes of records, at log_off in the log */
 	uint32_t rec_crc;          /* crc32c of those bytes */
-	uint32_t pad;
+	uint32_t log_off;          /* where they start, from the block after the header
+	                            * block; bit 31: DXL_JHDR_PREV_PENDING */
 	uint8_t uuid[16];          /* pool uuid: a stale journal from an older mkfs never replays */
 };
+#define DXL_JSLOTS 2u
+/* the transaction before this one may not be durable in place yet: replay
+ * it first (cleared once the pool is synced, so that a pool closed
+ * cleanly replays only its last transaction, as before the slots) */
+#define DXL_JHDR_PREV_PENDING 0x80000000u
+#define DXL_JHDR_OFF_MASK 0x7fffffffu
+/* slot k of the header block */
+#define DXL_JSLOT_OFF(k) ((uint64_t)(k) * DXL_CACHELINE)
 struct dxl_jrec {
 	uint64_t off;
 	uint32_t len;

@@ -219,6 +219,22 @@ void dxl_fs_unlock(struct dxl_fs *fs)
 	dxl_rt_unlock(fs->rt);
 }
 
+/* A pool made before the journal had two header slots: mark it, alone
+ * with it and before anything else commits, so that a library that
+ * reads slot 0 only refuses it rather than missing a transaction. */
+static int upgrade_jslots(struct dxl_fs *fs)
+{
+	struct dxl_tx *tx;
+
+	if (fs->sb->feat_incompat & DXL_FEAT_INCOMPAT_JSLOTS)
+		return 0;
+	tx = dxl_tx_begin(&fs->j);
+	if (!tx)
+		return dxl_err(ENOMEM, "out of memory");
+	dxl_sb_write(tx)->feat_incompat |= DXL_FEAT_INCOMPAT_JSLOTS;
+	return dxl_tx_commit(tx);
+}
+
 int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 {
 	struct dxl_tx *tx;
@@ -234,6 +250,11 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 	rc = dxl_pmem_open(path, 0, (flags & DXL_FS_RDONLY) ? DXL_PMEM_RDONLY : 0, &fs->pm);
 	if (rc)
 		return rc;
+	/* one flush per commit where a flush is a system call (journal.h);
+	 * the test switches let the crash explorer check that protocol on
+	 * its DAX model, and show what a single header slot would break */
+	fs->j.defer_apply = fs->pm.need_msync || env_flag("DXL_TEST_DEFER_APPLY");
+	fs->j.test_one_slot = env_flag("DXL_TEST_JOURNAL_ONE_SLOT");
 	fs->sb = (struct dxl_sb *)fs->pm.base;
 	if (fs->pm.size < DXL_BLOCK_SIZE) {
 		rc = dxl_err(EUCLEAN, "%s: %llu bytes is too small to be a pool", path,
@@ -289,6 +310,8 @@ int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags)
 	 * while we hold the lock, though: once it is dropped, other openers
 	 * may open files and make orphans of their own.  With no lease in a
 	 * fresh runtime file, reaping never waits (never drops the lock). */
+	if (rc == 0 && first && !fs->rdonly && !(flags & DXL_FS_NORECOVER))
+		rc = upgrade_jslots(fs);
 	if (rc == 0 && first && !fs->rdonly && !(flags & DXL_FS_NORECOVER)) {
 		rc = dxl_orphans_reap_all(fs);
 		if (rc)
@@ -334,6 +357,12 @@ void dxl_fs_close(struct dxl_fs *fs)
 	if (dxl_fs_lock(fs) == 0) {
 		dxl_lease_drop_self(fs->rt);
 		dxl_rt_unregister(fs->rt);
+		/* the last transaction's apply may wait for the next commit to
+		 * become durable (journal.h): sync it now and say so, so that a
+		 * pool left closed replays only its last transaction */
+		if (fs->j.defer_apply && !fs->rdonly &&
+		    dxl_pmem_sync(&fs->pm, 0, (fs->sb->meta_blk + fs->sb->meta_blocks) * DXL_BLOCK_SIZE) == 0)
+			dxl_journal_settle(&fs->j);
 		dxl_fs_unlock(fs);
 	}
 	dxl_rt_close(fs->rt);

@@ -293,7 +293,7 @@ int dxl_fsck(const char *path, unsigned flags, dxl_fsck_report_fn report, void *
 	rc = dxl_journal_recover(&fs->j, &fs->pm, fs->sb);
 	if (rc == -EUCLEAN) {
 		jcounted = 1;
-		/* The header checksum matched but a record would write where
+		/* A header checksum matched but a record would write where
 		 * no transaction may (recover checks all before applying any,
 		 * so nothing was applied).  Replay can never resolve that: with
 		 * repair the transaction is discarded and the pool is checked
@@ -303,7 +303,8 @@ int dxl_fsck(const char *path, unsigned flags, dxl_fsck_report_fn report, void *
 		res->problems++;
 		if (ck.repair && !fs->pm.rdonly) {
 			uint8_t *jh = fs->pm.base + (fs->sb->journal_blk << DXL_BLOCK_SHIFT);
-			dxl_pmem_memset(&fs->pm, jh, 0, sizeof(uint32_t)); /* the magic */
+			for (unsigned k = 0; k < DXL_JSLOTS; k++) /* the magics */
+				dxl_pmem_memset(&fs->pm, jh + DXL_JSLOT_OFF(k), 0, sizeof(uint32_t));
 			dxl_pmem_drain(&fs->pm);
 			REPAIRED((&ck), "journal: the damaged transaction was discarded");
 			res->repaired++;

@@ -12,6 +12,18 @@
  * Reads inside a transaction go through dxl_tx_read() so they see the
  * transaction's own changes.  All of this runs under the pool's metadata
  * lock; there is one transaction at a time per pool.
+ *
+ * One flush per commit where flushes are dear (defer_apply): the records
+ * and the header are made durable by one drain; the in-place apply that
+ * follows is not drained, but made durable by the next commit's drain,
+ * whichever process makes it (on a pool file, msync writes back the page
+ * cache that all processes share: the next commit covers the whole
+ * metadata region).  The last transaction stays replayable until then:
+ * records go round the log, headers alternate between two slots
+ * (format.h).  On DAX a fence orders only its own CPU's flushes, and the
+ * next commit may run on another, so there the apply keeps its own fence
+ * (a fence costs little there); defer_apply on DAX is a test mode of the
+ * crash explorer, whose workloads run on one thread.
  */
 #ifndef DXL_JOURNAL_H
 #define DXL_JOURNAL_H
@@ -35,9 +47,31 @@ struct dxl_journal {
 	 * seqcount); NULL: not kept */
 	uint64_t *changes;
 	struct dxl_tx *tx;         /* reusable transaction state */
+	int defer_apply;           /* see above: set by the opener */
+	int test_one_slot;         /* DXL_TEST_JOURNAL_ONE_SLOT: slot 0, log at 0 (shows why not) */
 };
 
-/* Find and replay a committed transaction; idempotent. Sets j->seq. */
+/* A header slot as the pool holds it: 1 and *h if its header is whole
+ * (magic, checksum, pool, records inside the log), else 0. */
+int dxl_jslot_read(const struct dxl_pmem *pm, const struct dxl_sb *sb, unsigned k,
+		   struct dxl_jhdr *h);
+static inline uint32_t dxl_jhdr_off(const struct dxl_jhdr *h)
+{
+	return h->log_off & DXL_JHDR_OFF_MASK;
+}
+/* Seal h (checksum) and store it into its slot, flushed, not drained. */
+void dxl_jslot_write(struct dxl_pmem *pm, const struct dxl_sb *sb, struct dxl_jhdr *h);
+/* Everything applied is durable (the caller has just synced the metadata
+ * region, under the metadata lock): say so with an empty transaction, so
+ * that recovery — and fsck — of a pool closed cleanly replay nothing but
+ * it, as before the slots.  Lock held. */
+int dxl_journal_settle(struct dxl_journal *j);
+/* Are the records a whole header describes still those it committed? */
+int dxl_jslot_records_ok(const struct dxl_pmem *pm, const struct dxl_sb *sb,
+			 const struct dxl_jhdr *h);
+
+/* Find and replay the committed transactions whose apply may not be
+ * durable (the newest, and the one before it); idempotent.  Sets j->seq. */
 int dxl_journal_recover(struct dxl_journal *j, struct dxl_pmem *pm, struct dxl_sb *sb);
 void dxl_journal_fini(struct dxl_journal *j);
 

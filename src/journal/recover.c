@@ -1,8 +1,19 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Recovery: replay the last committed transaction.  Replay is idempotent
- * (records hold final bytes), so it runs at every first open and after a
- * process died holding the metadata lock, without knowing whether the
- * transaction had been applied already.
+ * Recovery: replay the committed transactions whose in-place apply may
+ * not be durable.  Replay is idempotent (records hold final bytes), so it
+ * runs at every first open and after a process died holding the metadata
+ * lock, without knowing whether they had been applied already.
+ *
+ * Which: the newest slot whose header and records are whole — a header
+ * whose records do not match was cut short in its own commit (the header
+ * reached the media before its records), or its records were overwritten
+ * after everything had been made durable (and the slot before it cleared
+ * first: journal/tx.c).  The other slot goes first if the newest says its
+ * predecessor may be pending and the other slot holds it (seq - 1), whole:
+ * its apply was made durable only by the newest one's commit, which may
+ * have been cut short.  Replaying it when it was durable already is
+ * harmless, as the newest follows it.
  */
 #include <string.h>
 
@@ -25,45 +36,67 @@ static int rec_target_ok(const struct dxl_sb *sb, uint64_t off, uint32_t len)
 	return off >= lo && off < hi && len <= hi - off;
 }
 
+/* Check every record before applying any, so a damaged journal that
+ * still matches its checksum cannot half-apply. */
+static int check_records(const struct dxl_sb *sb, const uint8_t *log, const struct dxl_jhdr *h)
+{
+	uint64_t pos, n;
+
+	for (pos = 0, n = 0; n < h->nrecs; n++) {
+		struct dxl_jrec rec;
+		if (pos + sizeof(rec) > h->bytes)
+			return dxl_err(EUCLEAN, "journal record %llu of transaction %llu runs past its log",
+				       (unsigned long long)n, (unsigned long long)h->seq);
+		memcpy(&rec, log + pos, sizeof(rec));
+		if (!rec_target_ok(sb, rec.off, rec.len) || pos + sizeof(rec) + rec.len > h->bytes)
+			return dxl_err(EUCLEAN, "journal record %llu of transaction %llu targets bytes it "
+				       "may not (offset %llu, length %u)", (unsigned long long)n,
+				       (unsigned long long)h->seq, (unsigned long long)rec.off, rec.len);
+		pos += sizeof(rec) + DXL_ALIGN_UP(rec.len, DXL_JREC_ALIGN);
+	}
+	return 0;
+}
+
+static void replay(struct dxl_pmem *pm, const uint8_t *log, const struct dxl_jhdr *h)
+{
+	uint64_t pos, n;
+
+	for (pos = 0, n = 0; n < h->nrecs; n++) {
+		struct dxl_jrec rec;
+		memcpy(&rec, log + pos, sizeof(rec));
+		dxl_pmem_memcpy(pm, pm->base + rec.off, log + pos + sizeof(rec), rec.len);
+		pos += sizeof(rec) + DXL_ALIGN_UP(rec.len, DXL_JREC_ALIGN);
+	}
+}
+
 int dxl_journal_recover(struct dxl_journal *j, struct dxl_pmem *pm, struct dxl_sb *sb)
 {
-	const struct dxl_jhdr *jh;
-	struct dxl_jhdr hdr;
+	struct dxl_jhdr h[DXL_JSLOTS];
 	const uint8_t *log;
-	uint64_t room, pos, n;
-	uint32_t crc;
+	int ok[DXL_JSLOTS], newest, older, rc;
+	unsigned k;
 
 	j->pm = pm;
 	j->sb = sb;
-	jh = (const struct dxl_jhdr *)(pm->base + sb->journal_blk * DXL_BLOCK_SIZE);
-	log = pm->base + (sb->journal_blk + 1) * DXL_BLOCK_SIZE;
-	room = (sb->journal_blocks - 1) * DXL_BLOCK_SIZE;
-
-	memcpy(&hdr, jh, sizeof(hdr));
 	j->seq = 0;
-	if (hdr.magic != DXL_JHDR_MAGIC)
-		return 0; /* never committed anything */
-	crc = hdr.crc;
-	hdr.crc = 0;
-	if (dxl_crc32c(0, &hdr, sizeof(hdr)) != crc || memcmp(hdr.uuid, sb->uuid, sizeof(hdr.uuid)))
-		return 0; /* torn header of an uncommitted transaction, or an older mkfs */
-	j->seq = hdr.seq;
-	if (hdr.bytes > room || dxl_crc32c(0, log, hdr.bytes) != hdr.rec_crc)
-		return 0; /* records being overwritten by a later, uncommitted transaction */
-
-	/* Check every record before applying any, so a damaged journal
-	 * that still matches its checksum cannot half-apply. */
-	for (pos = 0, n = 0; n < hdr.nrecs; n++) {
-		struct dxl_jrec rec;
-		if (pos + sizeof(rec) > hdr.bytes)
-			return dxl_err(EUCLEAN, "journal record %llu runs past the log", (unsigned long long)n);
-		memcpy(&rec, log + pos, sizeof(rec));
-		if (!rec_target_ok(sb, rec.off, rec.len) ||
-		    pos + sizeof(rec) + rec.len > hdr.bytes)
-			return dxl_err(EUCLEAN, "journal record %llu targets bytes it may not (offset %llu, length %u)",
-				       (unsigned long long)n, (unsigned long long)rec.off, rec.len);
-		pos += sizeof(rec) + DXL_ALIGN_UP(rec.len, DXL_JREC_ALIGN);
+	log = pm->base + (sb->journal_blk + 1) * DXL_BLOCK_SIZE;
+	for (k = 0; k < DXL_JSLOTS; k++) {
+		ok[k] = dxl_jslot_read(pm, sb, k, &h[k]);
+		if (ok[k] && h[k].seq > j->seq)
+			j->seq = h[k].seq;
+		ok[k] = ok[k] && dxl_jslot_records_ok(pm, sb, &h[k]);
 	}
+	if (!ok[0] && !ok[1])
+		return 0; /* nothing committed, or nothing left to replay */
+	newest = !ok[0] || (ok[1] && h[1].seq > h[0].seq) ? 1 : 0;
+	older = !newest;
+	if (!(h[newest].log_off & DXL_JHDR_PREV_PENDING) || !ok[older] ||
+	    h[older].seq + 1 != h[newest].seq)
+		older = -1;
+	if (older >= 0 && (rc = check_records(sb, log + dxl_jhdr_off(&h[older]), &h[older])) != 0)
+		return rc;
+	if ((rc = check_records(sb, log + dxl_jhdr_off(&h[newest]), &h[newest])) != 0)
+		return rc;
 	if (pm->rdonly)
 		return 0;
 	/* odd while blocks change (journal.h); a holder that died mid-apply
@@ -73,12 +106,9 @@ int dxl_journal_recover(struct dxl_journal *j, struct dxl_pmem *pm, struct dxl_s
 				 __ATOMIC_RELAXED);
 		dxl_store_fence();
 	}
-	for (pos = 0, n = 0; n < hdr.nrecs; n++) {
-		struct dxl_jrec rec;
-		memcpy(&rec, log + pos, sizeof(rec));
-		dxl_pmem_memcpy(pm, pm->base + rec.off, log + pos + sizeof(rec), rec.len);
-		pos += sizeof(rec) + DXL_ALIGN_UP(rec.len, DXL_JREC_ALIGN);
-	}
+	if (older >= 0)
+		replay(pm, log + dxl_jhdr_off(&h[older]), &h[older]);
+	replay(pm, log + dxl_jhdr_off(&h[newest]), &h[newest]);
 	dxl_pmem_drain_named(pm, "replay");
 	if (j->changes)
 		__atomic_add_fetch(j->changes, 1, __ATOMIC_RELEASE);

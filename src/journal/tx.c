@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Transactions: DRAM shadows of touched blocks, committed as redo records
  * of the cache lines that changed.  See journal.h for the protocol.
@@ -188,18 +189,68 @@ static uint32_t run_len(uint64_t bits, uint32_t start)
 	return v ? (uint32_t)__builtin_ctzll(v) : 64 - start;
 }
 
-/* Append a record to the log being built in the journal; 0 or -ENOSPC. */
-static int log_rec(struct dxl_journal *j, uint8_t *log, uint64_t room, uint64_t *used,
-		   uint64_t off, const uint8_t *src, uint32_t len)
+/* Append a record to the log being built in the journal. */
+static void log_rec(struct dxl_journal *j, uint8_t *log, uint64_t *used, uint64_t off,
+		    const uint8_t *src, uint32_t len)
 {
 	struct dxl_jrec rec = { .off = off, .len = len, .pad = 0 };
-	uint64_t need = sizeof(rec) + DXL_ALIGN_UP(len, DXL_JREC_ALIGN);
 
-	if (*used + need > room)
-		return -ENOSPC;
 	dxl_pmem_store(j->pm, log + *used, &rec, sizeof(rec));
 	dxl_pmem_store(j->pm, log + *used + sizeof(rec), src, len);
-	*used += need;
+	*used += sizeof(rec) + DXL_ALIGN_UP(len, DXL_JREC_ALIGN);
+}
+
+/* The bytes of the records of a dirty mask. */
+static uint64_t dirty_bytes(uint64_t dirty)
+{
+	uint64_t need = 0;
+
+	while (dirty) {
+		uint32_t start = (uint32_t)__builtin_ctzll(dirty);
+		uint32_t run = run_len(dirty, start);
+
+		need += sizeof(struct dxl_jrec) + (uint64_t)run * DXL_CACHELINE;
+		dirty = start + run >= 64 ? 0 : dirty & (~0ull << (start + run));
+	}
+	return need;
+}
+
+/* Make durable, with the next drain, everything the metadata region may
+ * hold that is not yet: the previous transaction's apply, by whichever
+ * process.  On a pool file msync writes back the shared page cache; on
+ * DAX (the test mode) its lines were flushed by this thread already. */
+static void cover_applied(struct dxl_journal *j)
+{
+	dxl_pmem_cover(j->pm, 0, (j->sb->meta_blk + j->sb->meta_blocks) * DXL_BLOCK_SIZE);
+}
+
+/*
+ * Where this transaction's need bytes of records go in the log (room
+ * bytes): after the newest committed transaction's, or from the start if
+ * they fit before it — never over it, since its apply may not be durable
+ * yet.  Otherwise (rare: the log is sized for the largest transaction)
+ * everything is made durable first, and the slot this one will take is
+ * cleared: recovery must not find the transaction before the newest with
+ * its records intact once the newest's records are overwritten, or it
+ * would replay that one alone, over the newest's changes.
+ */
+static uint64_t log_place(struct dxl_journal *j, const struct dxl_jhdr *last, int have,
+			  uint64_t need, uint64_t room, unsigned slot)
+{
+	uint64_t lo = have ? dxl_jhdr_off(last) : 0, hi = have ? lo + last->bytes : 0;
+	uint8_t *jblk = pool_blk(j, j->sb->journal_blk);
+	uint32_t none = 0;
+
+	if (j->test_one_slot)
+		return 0;
+	if (need <= room - hi)
+		return hi;
+	if (need <= lo)
+		return 0;
+	cover_applied(j);
+	dxl_pmem_drain_named(j->pm, "wrap");
+	dxl_pmem_memcpy(j->pm, jblk + DXL_JSLOT_OFF(slot), &none, sizeof(none)); /* the magic */
+	dxl_pmem_drain_named(j->pm, "wrap_slot");
 	return 0;
 }
 
@@ -239,11 +290,11 @@ int dxl_tx_commit(struct dxl_tx *tx)
 	struct dxl_pmem *pm = j->pm;
 	uint8_t *log = pool_blk(j, j->sb->journal_blk + 1);
 	uint64_t room = (j->sb->journal_blocks - 1) * DXL_BLOCK_SIZE;
-	uint64_t used = 0, nrecs = 0;
-	struct dxl_jhdr *jh = (struct dxl_jhdr *)pool_blk(j, j->sb->journal_blk);
-	struct dxl_jhdr hdr;
+	uint64_t need = 0, used = 0, nrecs = 0, off, seq;
+	struct dxl_jhdr hdr, last[DXL_JSLOTS];
+	int have[DXL_JSLOTS], newest;
+	unsigned slot;
 	uint32_t i;
-	int rc;
 
 	if (tx->overflow) {
 		tx_reset(tx);
@@ -253,54 +304,73 @@ int dxl_tx_commit(struct dxl_tx *tx)
 		tx_reset(tx);
 		return 0;
 	}
-	/* Records: runs of changed cache lines of each shadow. */
+	/* The changed cache lines of each shadow, and the log they need. */
 	for (i = 0; i < tx->n; i++) {
 		uint8_t *sh = tx->sh[i].buf;
 		uint8_t *cur = pool_blk(j, tx->sh[i].blk);
 		uint64_t dirty = 0;
-		uint32_t l = 0;
+		uint32_t l;
 
 		dxl_fmt_finalize(j->sb, tx->sh[i].blk, sh);
 		for (l = 0; l < LINES_PER_BLOCK; l++)
 			if (memcmp(sh + l * DXL_CACHELINE, cur + l * DXL_CACHELINE, DXL_CACHELINE) != 0)
 				dirty |= 1ull << l;
 		tx->sh[i].dirty = dirty;
+		need += dirty_bytes(dirty);
+	}
+	if (need == 0) {
+		tx_reset(tx);
+		return 0;
+	}
+	if (need > room) {
+		tx_reset(tx);
+		return dxl_err(E2BIG, "metadata transaction too large for the journal");
+	}
+	/* The pool's slots, not this process's count: another process may
+	 * have committed since (we hold the metadata lock). */
+	for (slot = 0; slot < DXL_JSLOTS; slot++)
+		have[slot] = dxl_jslot_read(pm, j->sb, slot, &last[slot]);
+	newest = !have[0] || (have[1] && last[1].seq > last[0].seq) ? 1 : 0;
+	seq = have[newest] ? last[newest].seq : j->seq;
+	off = log_place(j, &last[newest], have[newest], need, room, (unsigned)((seq + 1) % DXL_JSLOTS));
+
+	/* Records: runs of changed cache lines. */
+	for (i = 0; i < tx->n; i++) {
+		uint64_t dirty = tx->sh[i].dirty;
+		uint8_t *sh = tx->sh[i].buf;
+
 		while (dirty) {
 			uint32_t start = (uint32_t)__builtin_ctzll(dirty);
 			uint32_t run = run_len(dirty, start);
 
-			rc = log_rec(j, log, room, &used,
-				     (tx->sh[i].blk << DXL_BLOCK_SHIFT) + start * DXL_CACHELINE,
-				     sh + start * DXL_CACHELINE, run * DXL_CACHELINE);
-			if (rc) {
-				tx_reset(tx);
-				return dxl_err(E2BIG, "metadata transaction too large for the journal");
-			}
+			log_rec(j, log + off, &used, (tx->sh[i].blk << DXL_BLOCK_SHIFT) + start * DXL_CACHELINE,
+				sh + start * DXL_CACHELINE, run * DXL_CACHELINE);
 			nrecs++;
 			dirty = start + run >= 64 ? 0 : dirty & (~0ull << (start + run));
 		}
 	}
-	if (nrecs == 0) {
-		tx_reset(tx);
-		return 0;
-	}
 	/*
 	 * Records and header are made durable by one drain: the header's
 	 * checksum covers the records, so a header that reached the media
-	 * before its records is simply not a valid commit.
+	 * before its records is simply not a valid commit.  With a deferred
+	 * apply, the same drain makes the previous transaction's durable.
 	 */
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.magic = DXL_JHDR_MAGIC;
-	hdr.seq = j->seq + 1;
+	hdr.seq = seq + 1;
 	hdr.nrecs = nrecs;
 	hdr.bytes = used;
-	hdr.rec_crc = dxl_crc32c(0, log, used);
+	hdr.log_off = (uint32_t)off | (j->defer_apply ? DXL_JHDR_PREV_PENDING : 0);
+	hdr.rec_crc = dxl_crc32c(0, log + off, used);
 	memcpy(hdr.uuid, j->sb->uuid, sizeof(hdr.uuid));
-	hdr.crc = dxl_crc32c(0, &hdr, sizeof(hdr));
-	dxl_pmem_flush_named(pm, log, used, "log");
-	dxl_pmem_memcpy(pm, jh, &hdr, sizeof(hdr));
+	dxl_pmem_flush_named(pm, log + off, used, "log");
+	if (j->defer_apply)
+		cover_applied(j);
+	if (j->test_one_slot)
+		hdr.seq = seq + 1 + ((seq + 1) & 1); /* always even: slot 0 */
+	dxl_jslot_write(pm, j->sb, &hdr);
 	dxl_pmem_drain_named(pm, "commit");
-	j->seq++;
+	j->seq = hdr.seq;
 
 	/* Apply in place: from here on the transaction is committed.  The
 	 * count is odd while blocks change in place, so that a reader without
@@ -317,14 +387,17 @@ int dxl_tx_commit(struct dxl_tx *tx)
 		while (dirty) {
 			uint32_t start = (uint32_t)__builtin_ctzll(dirty);
 			uint32_t run = run_len(dirty, start);
-			size_t off = (size_t)start * DXL_CACHELINE, n = (size_t)run * DXL_CACHELINE;
+			size_t loff = (size_t)start * DXL_CACHELINE, n = (size_t)run * DXL_CACHELINE;
 
-			apply_words(pm, cur + off, sh + off, n);
-			dxl_pmem_flush(pm, cur + off, n);
+			apply_words(pm, cur + loff, sh + loff, n);
+			/* a pool file's next commit covers the region instead */
+			if (!(j->defer_apply && pm->need_msync))
+				dxl_pmem_flush(pm, cur + loff, n);
 			dirty = start + run >= 64 ? 0 : dirty & (~0ull << (start + run));
 		}
 	}
-	dxl_pmem_drain_named(pm, "apply");
+	if (!j->defer_apply)
+		dxl_pmem_drain_named(pm, "apply");
 	if (j->changes)
 		__atomic_add_fetch(j->changes, 1, __ATOMIC_RELEASE);
 	tx_reset(tx);

@@ -230,6 +230,12 @@ void dxl_pmem_forget_thread_range(const struct dxl_pmem *pm)
 	}
 }
 
+void dxl_pmem_cover(struct dxl_pmem *pm, uint64_t off, uint64_t len)
+{
+	if (pm && off < pm->size)
+		pending_add(pm, pm->base + off, (size_t)DXL_MIN(len, pm->size - off));
+}
+
 void dxl_pmem_flush_(struct dxl_pmem *pm, const void *addr, size_t len,
 		     const char *name DXL_PMEM_SITE_PARAM)
 {

@@ -91,6 +91,12 @@ void dxl_pmem_drain_(struct dxl_pmem *pm, const char *name DXL_PMEM_SITE_PARAM);
 		dxl_pmem_drain(pm);                  \
 	} while (0)
 
+/* Let this thread's next drain also make durable [off, off+len) of the
+ * pool, whoever stored there (and did not flush): on a pool file, msync
+ * writes back the page cache every process shares.  No-op on DAX, where
+ * only the storing CPU's own flushes and fences can. */
+void dxl_pmem_cover(struct dxl_pmem *pm, uint64_t off, uint64_t len);
+
 /* A cached store into the mapping, to be flushed later by the caller
  * (a plain memcpy; the trace build logs it).  Every store into the pool
  * that is not one of the copies below goes through here. */
