@@ -864,6 +864,26 @@ static void test_slots(void)
 	printf("  two header slots: deferred applies replay in order\n");
 }
 
+/* A pool made before the two slots is marked at its first writable open,
+ * so that a library reading slot 0 only refuses it. */
+static void test_jslots_upgrade(void)
+{
+	CHECK(fs.sb->feat_incompat & DXL_FEAT_INCOMPAT_JSLOTS); /* mkfs sets it */
+	pool_close();
+	pool_open_flags(DXL_FS_NORECOVER);
+	fs.sb->feat_incompat &= ~DXL_FEAT_INCOMPAT_JSLOTS;
+	dxl_sb_set_crc(fs.sb);
+	CHECK_OK(dxl_sb_verify(fs.sb, fs.pm.size));
+	pool_close();
+	pool_open_flags(DXL_FS_RDONLY); /* read-only: left as it is */
+	CHECK(!(fs.sb->feat_incompat & DXL_FEAT_INCOMPAT_JSLOTS));
+	pool_close();
+	pool_open();
+	CHECK(fs.sb->feat_incompat & DXL_FEAT_INCOMPAT_JSLOTS);
+	CHECK_OK(dxl_sb_verify(fs.sb, fs.pm.size));
+	printf("  a pool from before the slots is marked at its first writable open\n");
+}
+
 /* ------------------------------------------------------------ main */
 
 int main(void)
@@ -889,6 +909,7 @@ int main(void)
 	test_torn_apply();
 	test_torn_sb();
 	test_slots();
+	test_jslots_upgrade();
 
 	pool_close();
 	memset(&res, 0, sizeof(res));
