@@ -172,11 +172,12 @@ static size_t log_records(struct rec_view *out, size_t max)
 		struct dxl_jrec r;
 		CHECK(pos + RECSZ <= h->bytes);
 		memcpy(&r, jlog() + pos, sizeof(r));
-		CHECK(pos + RECSZ + r.len <= h->bytes);
+		CHECK(r.kind == DXL_JREC_BYTES || r.kind == DXL_JREC_FREE_UNITS);
+		CHECK(pos + dxl_jrec_size(&r) <= h->bytes);
 		out[n].off = r.off;
 		out[n].len = r.len;
-		out[n].data = jlog() + pos + RECSZ;
-		pos += RECSZ + DXL_ALIGN_UP(r.len, DXL_JREC_ALIGN);
+		out[n].data = r.kind == DXL_JREC_BYTES ? jlog() + pos + RECSZ : NULL;
+		pos += dxl_jrec_size(&r);
 	}
 	CHECK(pos == h->bytes);
 	return (size_t)n;
@@ -410,7 +411,7 @@ static void build_log(const struct hrec *r, size_t n, int nrecs_adj)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		struct dxl_jrec rec = { .off = r[i].off, .len = r[i].len, .pad = 0 };
+		struct dxl_jrec rec = { .off = r[i].off, .len = r[i].len, .kind = DXL_JREC_BYTES };
 		uint64_t need = RECSZ + DXL_ALIGN_UP(r[i].len, DXL_JREC_ALIGN);
 		CHECK(pos + need <= jroom());
 		memcpy(jlog_base() + pos, &rec, sizeof(rec));
@@ -864,6 +865,87 @@ static void test_slots(void)
 	printf("  two header slots: deferred applies replay in order\n");
 }
 
+/* Freeing units logs one 16-byte intent, whatever the length; it is
+ * applied after the transaction's lines (a bit allocated and a run freed
+ * in one bitmap block both land), and replayed the same way. */
+static void test_free_intents(void)
+{
+	uint64_t u, got, x, xgot, f0;
+	const uint8_t *bm = dxl_blk_ptr(&fs, fs.sb->dbitmap_blk);
+	uint8_t before[DXL_BLOCK_SIZE], after[DXL_BLOCK_SIZE];
+	struct rec_view r[8];
+	uint32_t len;
+
+	/* a run of 3000 units, committed */
+	tx_start();
+	CHECK_OK(dxl_unit_alloc(&fs, tx, DXL_GOAL_LOW, 3000, &u, &got));
+	CHECK(got == 3000 && u + got <= DXL_BLOCK_SIZE * 8);
+	CHECK_OK(dxl_tx_commit(tx));
+	f0 = fs.sb->free_units;
+	memcpy(before, bm, sizeof(before));
+
+	/* free it while allocating one more unit in the same bitmap block */
+	tx_start();
+	CHECK_OK(dxl_unit_free(&fs, tx, u, got));
+	CHECK(!dxl_unit_used(&fs, tx, u) && !dxl_unit_used(&fs, tx, u + got - 1));
+	CHECK(dxl_unit_used(&fs, NULL, u)); /* in the pool until the commit */
+	CHECK_OK(dxl_unit_alloc(&fs, tx, DXL_GOAL_LOW, 1, &x, &xgot));
+	CHECK(xgot == 1 && (x < u || x >= u + got)); /* not one freed by this transaction */
+	CHECK_RC(dxl_unit_free(&fs, tx, u + 10, 1), -EUCLEAN); /* freed twice */
+	CHECK(strstr(dxl_errmsg(), "already free") != NULL);
+	CHECK_OK(dxl_tx_commit(tx));
+	CHECK(!dxl_unit_used(&fs, NULL, u) && !dxl_unit_used(&fs, NULL, u + got - 1));
+	CHECK(dxl_unit_used(&fs, NULL, x));
+	CHECK(fs.sb->free_units == f0 + got - 1);
+	memcpy(after, bm, sizeof(after));
+	/* the log: the changed lines (superblock, the bit of x), then one
+	 * intent for the 3000 units */
+	{
+		size_t n = log_records(r, 8), k, intents = 0;
+		for (k = 0; k < n; k++)
+			if (!r[k].data) {
+				CHECK(k == n - 1 && r[k].off == u && r[k].len == got);
+				intents++;
+			}
+		CHECK(intents == 1);
+		len = (uint32_t)jhdr()->bytes;
+		/* the superblock's two lines and x's: the 3000 bits would be
+		 * 6 more lines, 384 bytes */
+		CHECK(len <= 3 * (64 + RECSZ) + RECSZ);
+	}
+
+	/* torn apply: the bitmap block as before the transaction */
+	memcpy((uint8_t *)bm, before, sizeof(before));
+	CHECK_OK(recover());
+	CHECK(memcmp(bm, after, sizeof(after)) == 0);
+	CHECK_OK(recover()); /* idempotent */
+	CHECK(memcmp(bm, after, sizeof(after)) == 0);
+
+	/* an intent outside the data region is refused whole */
+	{
+		struct dxl_jhdr h = *jhdr();
+		struct dxl_jrec rec = { .off = fs.sb->data_units - 1, .len = 2, .kind = DXL_JREC_FREE_UNITS };
+		memcpy(jlog_base(), &rec, sizeof(rec));
+		h.seq = fs.j.seq + 1;
+		h.nrecs = 1;
+		h.bytes = sizeof(rec);
+		h.log_off = 0;
+		h.rec_crc = dxl_crc32c(0, jlog_base(), sizeof(rec));
+		hdr_seal(&h);
+		memcpy(jslot(h.seq % DXL_JSLOTS), &h, sizeof(h));
+		forget_other();
+		memcpy(before, bm, sizeof(before));
+		CHECK_RC(recover(), -EUCLEAN);
+		CHECK(strstr(dxl_errmsg(), "outside the data region") != NULL);
+		CHECK(memcmp(bm, before, sizeof(before)) == 0); /* nothing applied */
+		memset(jslot(h.seq % DXL_JSLOTS), 0, sizeof(h));
+	}
+	tx_start();
+	CHECK_OK(dxl_unit_free(&fs, tx, x, 1));
+	CHECK_OK(dxl_tx_commit(tx));
+	printf("  freeing units logs one intent, applied after the lines\n");
+}
+
 /* A pool made before the two slots is marked at its first writable open,
  * so that a library reading slot 0 only refuses it. */
 static void test_jslots_upgrade(void)
@@ -909,6 +991,7 @@ int main(void)
 	test_torn_apply();
 	test_torn_sb();
 	test_slots();
+	test_free_intents();
 	test_jslots_upgrade();
 
 	pool_close();

@@ -144,9 +144,21 @@ struct dxl_jhdr {
 struct dxl_jrec {
 	uint64_t off;
 	uint32_t len;
-	uint32_t pad;
+	uint32_t kind;             /* DXL_JREC_BYTES (0) or DXL_JREC_FREE_UNITS */
 };
 #define DXL_JREC_ALIGN 8u
+/* len bytes follow: they go at pool offset off */
+#define DXL_JREC_BYTES 0u
+/* nothing follows: clear bits [off, off + len) of the data-unit bitmap.
+ * Freeing a large extent logs 16 bytes, where the bitmap's changed lines
+ * would be one per 512 units.  Applied after the byte records before it
+ * (a transaction's intents come last), and idempotent like them. */
+#define DXL_JREC_FREE_UNITS 1u
+/* the log bytes a record takes */
+static inline uint64_t dxl_jrec_size(const struct dxl_jrec *r)
+{
+	return sizeof(*r) + (r->kind == DXL_JREC_BYTES ? ((r->len + DXL_JREC_ALIGN - 1) & ~(uint64_t)(DXL_JREC_ALIGN - 1)) : 0);
+}
 
 /* ------------------------------------------------------------ B+tree nodes */
 

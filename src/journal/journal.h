@@ -51,6 +51,13 @@ struct dxl_journal {
 	int test_one_slot;         /* DXL_TEST_JOURNAL_ONE_SLOT: slot 0, log at 0 (shows why not) */
 };
 
+/* Free-unit intents (intent.c): is the record's range inside the data
+ * region; clear its bits in the pool (stores, and flushes if flush; no
+ * drain). */
+int dxl_jrec_free_ok(const struct dxl_sb *sb, const struct dxl_jrec *r);
+void dxl_jrec_free_apply(struct dxl_pmem *pm, const struct dxl_sb *sb, uint64_t start, uint64_t n,
+			 int flush);
+
 /* A header slot as the pool holds it: 1 and *h if its header is whole
  * (magic, checksum, pool, records inside the log), else 0. */
 int dxl_jslot_read(const struct dxl_pmem *pm, const struct dxl_sb *sb, unsigned k,
@@ -91,6 +98,16 @@ void *dxl_tx_new(struct dxl_tx *tx, uint64_t blk);
 int dxl_tx_touched(struct dxl_tx *tx, uint64_t blk);
 int dxl_tx_full(struct dxl_tx *tx);  /* nearly out of room: commit soon */
 int dxl_tx_nblocks(struct dxl_tx *tx);
+/* Free data units [start, start+n) at commit with a 16-byte intent record
+ * instead of the bitmap's changed lines, so freeing a large extent costs
+ * O(1) in the log, not O(units).  The caller has checked that the bits
+ * are set in the pool and not changed by this transaction's shadows
+ * (they stay set there until the commit, so nothing reuses the units
+ * before it).  -ENOSPC: no room for another intent in this transaction
+ * (use the shadow); -EUCLEAN: overlaps one already freed by it. */
+int dxl_tx_free_units(struct dxl_tx *tx, uint64_t start, uint64_t n);
+/* Is unit among those this transaction frees by intent? */
+int dxl_tx_freeing(const struct dxl_tx *tx, uint64_t unit);
 /* Make it durable and apply it. On failure nothing was applied. */
 int dxl_tx_commit(struct dxl_tx *tx);
 void dxl_tx_abort(struct dxl_tx *tx);

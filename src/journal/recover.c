@@ -48,24 +48,35 @@ static int check_records(const struct dxl_sb *sb, const uint8_t *log, const stru
 			return dxl_err(EUCLEAN, "journal record %llu of transaction %llu runs past its log",
 				       (unsigned long long)n, (unsigned long long)h->seq);
 		memcpy(&rec, log + pos, sizeof(rec));
-		if (!rec_target_ok(sb, rec.off, rec.len) || pos + sizeof(rec) + rec.len > h->bytes)
+		if (rec.kind == DXL_JREC_FREE_UNITS) {
+			if (!dxl_jrec_free_ok(sb, &rec))
+				return dxl_err(EUCLEAN, "journal record %llu of transaction %llu frees units "
+					       "outside the data region (%llu+%u)", (unsigned long long)n,
+					       (unsigned long long)h->seq, (unsigned long long)rec.off, rec.len);
+		} else if (rec.kind != DXL_JREC_BYTES || !rec_target_ok(sb, rec.off, rec.len) ||
+			   pos + sizeof(rec) + rec.len > h->bytes) {
 			return dxl_err(EUCLEAN, "journal record %llu of transaction %llu targets bytes it "
-				       "may not (offset %llu, length %u)", (unsigned long long)n,
-				       (unsigned long long)h->seq, (unsigned long long)rec.off, rec.len);
-		pos += sizeof(rec) + DXL_ALIGN_UP(rec.len, DXL_JREC_ALIGN);
+				       "may not (offset %llu, length %u, kind %u)", (unsigned long long)n,
+				       (unsigned long long)h->seq, (unsigned long long)rec.off, rec.len, rec.kind);
+		}
+		pos += dxl_jrec_size(&rec);
 	}
 	return 0;
 }
 
-static void replay(struct dxl_pmem *pm, const uint8_t *log, const struct dxl_jhdr *h)
+static void replay(struct dxl_pmem *pm, const struct dxl_sb *sb, const uint8_t *log,
+		   const struct dxl_jhdr *h)
 {
 	uint64_t pos, n;
 
 	for (pos = 0, n = 0; n < h->nrecs; n++) {
 		struct dxl_jrec rec;
 		memcpy(&rec, log + pos, sizeof(rec));
-		dxl_pmem_memcpy(pm, pm->base + rec.off, log + pos + sizeof(rec), rec.len);
-		pos += sizeof(rec) + DXL_ALIGN_UP(rec.len, DXL_JREC_ALIGN);
+		if (rec.kind == DXL_JREC_FREE_UNITS)
+			dxl_jrec_free_apply(pm, sb, rec.off, rec.len, 1);
+		else
+			dxl_pmem_memcpy(pm, pm->base + rec.off, log + pos + sizeof(rec), rec.len);
+		pos += dxl_jrec_size(&rec);
 	}
 }
 
@@ -107,8 +118,8 @@ int dxl_journal_recover(struct dxl_journal *j, struct dxl_pmem *pm, struct dxl_s
 		dxl_store_fence();
 	}
 	if (older >= 0)
-		replay(pm, log + dxl_jhdr_off(&h[older]), &h[older]);
-	replay(pm, log + dxl_jhdr_off(&h[newest]), &h[newest]);
+		replay(pm, sb, log + dxl_jhdr_off(&h[older]), &h[older]);
+	replay(pm, sb, log + dxl_jhdr_off(&h[newest]), &h[newest]);
 	dxl_pmem_drain_named(pm, "replay");
 	if (j->changes)
 		__atomic_add_fetch(j->changes, 1, __ATOMIC_RELEASE);

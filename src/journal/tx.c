@@ -10,6 +10,7 @@
 #include "util/util.h"
 
 #define TX_HASH 1024u /* power of two, > 2 * DXL_TX_MAX_BLOCKS */
+#define TX_MAX_FREES 64u /* free-unit intents per transaction */
 #define LINES_PER_BLOCK (DXL_BLOCK_SIZE / DXL_CACHELINE)
 
 struct shadow {
@@ -25,6 +26,8 @@ struct dxl_tx {
 	uint32_t n;
 	uint32_t limit;       /* blocks that surely fit in the journal */
 	struct shadow sh[DXL_TX_MAX_BLOCKS];
+	uint32_t nfree;
+	struct { uint64_t start, n; } frees[TX_MAX_FREES];
 	int16_t hash[TX_HASH];
 	uint8_t *bufs;        /* DXL_TX_MAX_BLOCKS shadow buffers */
 	uint8_t scratch[DXL_BLOCK_SIZE] __attribute__((aligned(64)));
@@ -62,7 +65,7 @@ static int blk_ok(struct dxl_journal *j, uint64_t blk)
  * worst log every line plus one record header per line. */
 static uint32_t tx_limit(const struct dxl_sb *sb)
 {
-	uint64_t room = (sb->journal_blocks - 1) * DXL_BLOCK_SIZE;
+	uint64_t room = (sb->journal_blocks - 1) * DXL_BLOCK_SIZE - TX_MAX_FREES * sizeof(struct dxl_jrec);
 	uint64_t per = DXL_BLOCK_SIZE + LINES_PER_BLOCK * sizeof(struct dxl_jrec);
 	uint64_t n = room / per;
 	return (uint32_t)DXL_MIN(n, DXL_TX_MAX_BLOCKS);
@@ -88,6 +91,7 @@ struct dxl_tx *dxl_tx_begin(struct dxl_journal *j)
 	tx->active = 1;
 	tx->overflow = 0;
 	tx->n = 0;
+	tx->nfree = 0;
 	tx->limit = tx_limit(j->sb);
 	return tx;
 }
@@ -149,6 +153,35 @@ int dxl_tx_touched(struct dxl_tx *tx, uint64_t blk)
 	return find(tx, blk) >= 0;
 }
 
+int dxl_tx_free_units(struct dxl_tx *tx, uint64_t start, uint64_t n)
+{
+	uint32_t i;
+
+	if (n == 0 || n > UINT32_MAX)
+		return -ENOSPC;
+	for (i = 0; i < tx->nfree; i++)
+		if (start < tx->frees[i].start + tx->frees[i].n && tx->frees[i].start < start + n)
+			return dxl_err(EUCLEAN, "allocation bitmap: units %llu+%llu are already free "
+					       "(freed earlier in this transaction)",
+				       (unsigned long long)start, (unsigned long long)n);
+	if (tx->nfree >= TX_MAX_FREES)
+		return -ENOSPC;
+	tx->frees[tx->nfree].start = start;
+	tx->frees[tx->nfree].n = n;
+	tx->nfree++;
+	return 0;
+}
+
+int dxl_tx_freeing(const struct dxl_tx *tx, uint64_t unit)
+{
+	uint32_t i;
+
+	for (i = 0; tx && i < tx->nfree; i++)
+		if (unit - tx->frees[i].start < tx->frees[i].n)
+			return 1;
+	return 0;
+}
+
 int dxl_tx_full(struct dxl_tx *tx)
 {
 	/* leave room for the worst single step after the check: a B+tree
@@ -172,6 +205,7 @@ static void tx_reset(struct dxl_tx *tx)
 		}
 	}
 	tx->n = 0;
+	tx->nfree = 0;
 	tx->active = 0;
 	tx->overflow = 0;
 }
@@ -189,15 +223,17 @@ static uint32_t run_len(uint64_t bits, uint32_t start)
 	return v ? (uint32_t)__builtin_ctzll(v) : 64 - start;
 }
 
-/* Append a record to the log being built in the journal. */
+/* Append a record to the log being built in the journal: len bytes of
+ * src for off, or without src a free-unit intent for units off+len. */
 static void log_rec(struct dxl_journal *j, uint8_t *log, uint64_t *used, uint64_t off,
 		    const uint8_t *src, uint32_t len)
 {
-	struct dxl_jrec rec = { .off = off, .len = len, .pad = 0 };
+	struct dxl_jrec rec = { .off = off, .len = len, .kind = src ? DXL_JREC_BYTES : DXL_JREC_FREE_UNITS };
 
 	dxl_pmem_store(j->pm, log + *used, &rec, sizeof(rec));
-	dxl_pmem_store(j->pm, log + *used + sizeof(rec), src, len);
-	*used += sizeof(rec) + DXL_ALIGN_UP(len, DXL_JREC_ALIGN);
+	if (src)
+		dxl_pmem_store(j->pm, log + *used + sizeof(rec), src, len);
+	*used += dxl_jrec_size(&rec);
 }
 
 /* The bytes of the records of a dirty mask. */
@@ -300,10 +336,11 @@ int dxl_tx_commit(struct dxl_tx *tx)
 		tx_reset(tx);
 		return dxl_err(E2BIG, "metadata transaction too large for the journal");
 	}
-	if (tx->n == 0) {
+	if (tx->n == 0 && tx->nfree == 0) {
 		tx_reset(tx);
 		return 0;
 	}
+	need = tx->nfree * sizeof(struct dxl_jrec);
 	/* The changed cache lines of each shadow, and the log they need. */
 	for (i = 0; i < tx->n; i++) {
 		uint8_t *sh = tx->sh[i].buf;
@@ -334,7 +371,8 @@ int dxl_tx_commit(struct dxl_tx *tx)
 	seq = have[newest] ? last[newest].seq : j->seq;
 	off = log_place(j, &last[newest], have[newest], need, room, (unsigned)((seq + 1) % DXL_JSLOTS));
 
-	/* Records: runs of changed cache lines. */
+	/* Records: runs of changed cache lines, then the intents (applied
+	 * after them, on bitmap words the lines may hold too). */
 	for (i = 0; i < tx->n; i++) {
 		uint64_t dirty = tx->sh[i].dirty;
 		uint8_t *sh = tx->sh[i].buf;
@@ -349,6 +387,8 @@ int dxl_tx_commit(struct dxl_tx *tx)
 			dirty = start + run >= 64 ? 0 : dirty & (~0ull << (start + run));
 		}
 	}
+	for (i = 0; i < tx->nfree; i++, nrecs++)
+		log_rec(j, log + off, &used, tx->frees[i].start, NULL, (uint32_t)tx->frees[i].n);
 	/*
 	 * Records and header are made durable by one drain: the header's
 	 * checksum covers the records, so a header that reached the media
@@ -396,6 +436,9 @@ int dxl_tx_commit(struct dxl_tx *tx)
 			dirty = start + run >= 64 ? 0 : dirty & (~0ull << (start + run));
 		}
 	}
+	for (i = 0; i < tx->nfree; i++)
+		dxl_jrec_free_apply(pm, j->sb, tx->frees[i].start, tx->frees[i].n,
+				    !(j->defer_apply && pm->need_msync));
 	if (!j->defer_apply)
 		dxl_pmem_drain_named(pm, "apply");
 	if (j->changes)
