@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -883,6 +885,56 @@ static void fsck_report(void *arg, const char *msg)
 	fprintf(stderr, "fsck: %s\n", msg);
 }
 
+/* A write's mtime is seen by dxl_stat at once — in this process and in
+ * another — while the writer holds the file open (it used to wait in the
+ * handle until close).  Both kinds of write: an overwrite (no
+ * transaction of its own) and an appending one. */
+static int64_t ts_ns(struct timespec t)
+{
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static void test_write_mtime(void)
+{
+	dxl_file *f;
+	char buf[4096];
+	struct timespec c;
+	int64_t before;
+	int i;
+
+	memset(buf, 'm', sizeof(buf));
+	CHECK_OK(dxl_open(P, "/mt", O_CREAT | O_EXCL | O_RDWR, 0644, &f));
+	CHECK_RC(dxl_pwrite(f, buf, sizeof(buf), 0), 4096);
+	for (i = 0; i < 2; i++) {
+		before = ts_ns(st_of("/mt").mtime);
+		usleep(30000); /* several clock ticks */
+		clock_gettime(CLOCK_REALTIME_COARSE, &c);
+		if (i == 0)
+			CHECK_RC(dxl_pwrite(f, buf, 100, 10), 100); /* overwrite */
+		else
+			CHECK_RC(dxl_pwrite(f, buf, 100, 4096 * (uint64_t)i + 50), 100); /* grows */
+		struct dxl_stat st = st_of("/mt"), lst = lst_of("/mt");
+		CHECK(ts_ns(st.mtime) >= ts_ns(c) && ts_ns(st.mtime) > before);
+		CHECK(ts_ns(st.ctime) >= ts_ns(c));
+		CHECK(ts_ns(lst.mtime) == ts_ns(st.mtime));
+		/* another process sees the same */
+		pid_t pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			dxl_pool *q;
+			struct dxl_stat cs;
+			if (dxl_pool_open(pool_path, 0, &q) || dxl_stat(q, "/mt", &cs))
+				_exit(2);
+			_exit(ts_ns(cs.mtime) == ts_ns(st.mtime) ? 0 : 1);
+		}
+		int wst;
+		CHECK(waitpid(pid, &wst, 0) == pid && WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+	}
+	CHECK_OK(dxl_close(f));
+	CHECK_OK(dxl_unlink(P, "/mt"));
+	printf("  a write's mtime is seen at once, here and in another process\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct dxl_mkfs_opts o = { 0 };
@@ -914,6 +966,7 @@ int main(int argc, char **argv)
 	test_symlink();
 	test_rename();
 	test_attrs();
+	test_write_mtime();
 	test_readdir_basic();
 	test_collisions();
 	test_threads();

@@ -250,6 +250,46 @@ static void overwrite(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 	}
 }
 
+/*
+ * A write's modification time, kept as the kernel keeps it for a local
+ * file: stamped from the coarse clock, and visible to every reader — a
+ * stat here or in another process reads the inode — as soon as the write
+ * returns.  The inode changes by a transaction only when the tick moved
+ * since this handle last stamped it, so an overwrite loop pays one
+ * transaction per tick (4 ms here), not one per write.  Stamped before
+ * the data is copied, as the kernel does (file_modified() before the
+ * copy): the write's own fence is then the last, so its durability does
+ * not lean on the transaction's.  If that
+ * transaction cannot be made now, the time waits in the handle for close
+ * or fsync, as before.  locked: the caller holds the metadata lock.
+ */
+static void write_time(struct dxl_fs *fs, dxl_file *f, int locked)
+{
+	int64_t now = dxl_coarse_now_ns(), seen = __atomic_load_n(&f->time_tick, __ATOMIC_RELAXED);
+	struct dxl_inode *in;
+	struct dxl_tx *tx;
+	int rc;
+
+	if (now <= seen ||
+	    !__atomic_compare_exchange_n(&f->time_tick, &seen, now, 0, __ATOMIC_RELAXED,
+					 __ATOMIC_RELAXED))
+		return; /* this tick is stamped (or another thread is at it) */
+	rc = locked ? 0 : dxl_fs_lock(fs);
+	if (rc == 0) {
+		tx = dxl_tx_begin(&fs->j);
+		rc = dxl_inode_write(fs, tx, f->ino, &in);
+		if (rc == 0 && now > in->mtime_ns)
+			in->mtime_ns = in->ctime_ns = now;
+		rc = rc ? (dxl_tx_abort(tx), rc) : dxl_tx_commit(tx);
+		if (!locked)
+			dxl_fs_unlock(fs);
+	}
+	if (rc) {
+		__atomic_store_n(&f->pending_mtime, now, __ATOMIC_RELAXED);
+		dxl_err_clear(); /* the write itself succeeded */
+	}
+}
+
 ssize_t dxl_fs_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 {
 	struct dxl_fs *fs;
@@ -277,9 +317,9 @@ ssize_t dxl_fs_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 	 * lock is not taken (a fault on the caller's buffer stalls only
 	 * this file). */
 	if ((nseg = overwrite_plan(fs, f->ino, in, off, end, seg)) > 0) {
+		write_time(fs, f, 0); /* before the data, as the kernel does */
 		overwrite(fs, f->ino, buf, off, end, seg, nseg);
 		dxl_pmem_drain_named(&fs->pm, "write"); /* durable on return */
-		__atomic_store_n(&f->pending_mtime, dxl_now_ns(), __ATOMIC_RELAXED);
 		goto out_ilock;
 	}
 	rc = dxl_fs_lock(fs);
@@ -304,6 +344,7 @@ again:
 		goto out;
 	done = 0;
 	if (end <= in->size) {
+		write_time(fs, f, 1);
 		done = write_direct(fs, f->ino, buf, off, end, &rc);
 		if (rc)
 			goto out;
@@ -314,7 +355,6 @@ again:
 			dxl_fs_layout_changed(fs, f->ino, off, end);
 	} else {
 		dxl_pmem_drain_named(&fs->pm, "write"); /* durable on return */
-		__atomic_store_n(&f->pending_mtime, dxl_now_ns(), __ATOMIC_RELAXED);
 	}
 out:
 	dxl_fs_unlock(fs);

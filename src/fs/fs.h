@@ -302,7 +302,8 @@ struct dxl_file {
 	struct dxl_pool *pool;
 	uint64_t ino;
 	int flags;                /* open flags */
-	int64_t pending_mtime;    /* lazytime: written at close/fsync/next tx (0 = none) */
+	int64_t pending_mtime;    /* lazytime fallback: written at close/fsync (0 = none) */
+	int64_t time_tick;        /* coarse clock of the last write time made visible (atomic) */
 	char path[64];            /* as opened, for lease listings (may be cut) */
 	uint64_t checked_at;      /* meta_changes when the inode's checksum last passed */
 };

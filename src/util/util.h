@@ -94,5 +94,8 @@ static inline int dxl_forked(uint32_t gen)
 
 /* Wall clock in nanoseconds since the epoch. */
 int64_t dxl_now_ns(void);
+/* The same at the clock tick's granularity (CLOCK_REALTIME_COARSE): what
+ * the kernel stamps a write's mtime with on a local file system. */
+int64_t dxl_coarse_now_ns(void);
 
 #endif
