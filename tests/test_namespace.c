@@ -935,6 +935,85 @@ static void test_write_mtime(void)
 	printf("  a write's mtime is seen at once, here and in another process\n");
 }
 
+/* Set-ID bits go as on Linux: a write or truncate by a caller without
+ * effective uid 0 drops S_ISUID, and S_ISGID where the group may execute;
+ * a chown drops them whoever makes it; root's own writes keep them. */
+static uint32_t mode_of(const char *path)
+{
+	return st_of(path).mode & 07777;
+}
+
+/* In a child: open the pool as root, become nobody, write or truncate. */
+static void as_nobody(const char *path, int truncate)
+{
+	pid_t pid = fork();
+	int wst;
+
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		dxl_pool *q;
+		dxl_file *f;
+		char b = 'x';
+		if (dxl_pool_open(pool_path, 0, &q) || dxl_open(q, path, O_WRONLY, 0, &f) ||
+		    seteuid(65534) != 0)
+			_exit(2);
+		if (truncate ? dxl_ftruncate(f, 10) != 0 : dxl_pwrite(f, &b, 1, 0) != 1)
+			_exit(3);
+		if (seteuid(0) != 0 || dxl_close(f) || dxl_pool_close(q))
+			_exit(4);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &wst, 0) == pid && WIFEXITED(wst));
+	CHECK_RC(WEXITSTATUS(wst), 0);
+}
+
+static void test_setid_bits(void)
+{
+	dxl_file *f;
+	char b = 'r';
+
+	if (geteuid() != 0) {
+		printf("  set-ID bits: skipped (needs root to become another user)\n");
+		return;
+	}
+	CHECK_OK(dxl_open(P, "/suid", O_CREAT | O_EXCL | O_RDWR, 06755, &f));
+	CHECK(mode_of("/suid") == 06755);
+	CHECK_RC(dxl_pwrite(f, &b, 1, 0), 1); /* root keeps them */
+	CHECK(mode_of("/suid") == 06755);
+	as_nobody("/suid", 0);
+	CHECK(mode_of("/suid") == 0755);
+	CHECK_OK(dxl_chmod(P, "/suid", 06755));
+	as_nobody("/suid", 1);
+	CHECK(mode_of("/suid") == 0755);
+	CHECK_OK(dxl_chmod(P, "/suid", 06755));
+	CHECK_OK(dxl_fchown(f, 1, 1)); /* root's chown drops them too */
+	CHECK(mode_of("/suid") == 0755);
+	/* S_ISGID without group execute marks locking, not a privilege */
+	CHECK_OK(dxl_fchmod(f, 02644));
+	as_nobody("/suid", 0);
+	CHECK(mode_of("/suid") == 02644);
+	CHECK_OK(dxl_chown(P, "/suid", 2, 2));
+	CHECK(mode_of("/suid") == 02644);
+	/* a directory keeps its set-group-ID bit through a chown */
+	CHECK_OK(dxl_mkdir(P, "/sgdir", 02775));
+	CHECK_OK(dxl_chown(P, "/sgdir", 3, 3));
+	CHECK(mode_of("/sgdir") == 02775);
+	/* the f-calls work on an open file that has no name any more */
+	CHECK_OK(dxl_unlink(P, "/suid"));
+	CHECK_OK(dxl_fchmod(f, 0600));
+	CHECK_OK(dxl_fchown(f, 5, 6));
+	CHECK_OK(dxl_futimens(f, NULL));
+	{
+		struct dxl_stat st;
+		CHECK_OK(dxl_fstat(f, &st));
+		CHECK((st.mode & 07777) == 0600 && st.uid == 5 && st.gid == 6);
+	}
+	CHECK_OK(dxl_close(f));
+	CHECK_OK(dxl_rmdir(P, "/sgdir"));
+	CHECK(dxl_fchmod(NULL, 0600) == -EBADF);
+	printf("  set-ID bits: dropped by others' writes and truncates and by chown\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct dxl_mkfs_opts o = { 0 };
@@ -967,6 +1046,7 @@ int main(int argc, char **argv)
 	test_rename();
 	test_attrs();
 	test_write_mtime();
+	test_setid_bits();
 	test_readdir_basic();
 	test_collisions();
 	test_threads();

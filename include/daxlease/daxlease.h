@@ -133,6 +133,14 @@ int dxl_utimens(dxl_pool *pool, const char *path, const struct timespec times[2]
 /* As dxl_chown / dxl_utimens, but a symlink at path is changed itself. */
 int dxl_lchown(dxl_pool *pool, const char *path, uid_t uid, gid_t gid);
 int dxl_lutimens(dxl_pool *pool, const char *path, const struct timespec times[2]);
+/* The same on an open file, which need not have a name any more (an
+ * unlinked file still open).  A chown of anything but a directory drops
+ * its set-user-ID bit, and its set-group-ID bit where the group may
+ * execute, as on Linux; so does a write or truncate by a caller without
+ * effective uid 0. */
+int dxl_fchmod(dxl_file *f, mode_t mode);
+int dxl_fchown(dxl_file *f, uid_t uid, gid_t gid); /* -1 = unchanged */
+int dxl_futimens(dxl_file *f, const struct timespec times[2]);
 
 struct dxl_dirent {
 	uint64_t ino;

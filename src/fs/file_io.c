@@ -20,6 +20,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "file_int.h"
 
 /* ------------------------------------------------------------------ read */
@@ -313,6 +315,18 @@ ssize_t dxl_fs_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 		rc = write_range(f, in, &off, len, &end);
 	if (rc || len == 0)
 		goto out_ilock;
+	/* a set-user-ID file loses the bit before anyone else's code is in it */
+	if (dxl_privs_dropped(in->mode) && geteuid() != 0) {
+		rc = dxl_fs_lock(fs);
+		if (rc == 0) {
+			rc = dxl_file_drop_privs(fs, f->ino);
+			dxl_fs_unlock(fs);
+		}
+		if (rc == 0)
+			rc = dxl_file_inode_unlocked(fs, f, &in);
+		if (rc)
+			goto out_ilock;
+	}
 	/* The common case: the copy needs no transaction, and the metadata
 	 * lock is not taken (a fault on the caller's buffer stalls only
 	 * this file). */

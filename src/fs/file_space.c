@@ -254,6 +254,9 @@ int dxl_file_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonblo
 		return rc;
 	if (!S_ISREG(in->mode))
 		return dxl_err(S_ISDIR(in->mode) ? EISDIR : EINVAL, "truncate: not a regular file");
+	rc = dxl_file_drop_privs(fs, ino); /* even to the same size, as the kernel */
+	if (rc)
+		return rc;
 	if (size == in->size)
 		return 0;
 	old_size = in->size;

@@ -140,6 +140,13 @@ static inline uint64_t dxl_fs_own_changes(const struct dxl_fs *fs)
 	return __atomic_load_n(&fs->own_layout_changes, __ATOMIC_ACQUIRE);
 }
 
+/* The set-user-ID and set-group-ID bits of mode that a write, a truncate
+ * or a chown takes away (privs.c); and, for a write or truncate by this
+ * process (metadata lock held), take them away from ino unless the
+ * process may keep them (effective uid 0). */
+uint32_t dxl_privs_dropped(uint32_t mode);
+int dxl_file_drop_privs(struct dxl_fs *fs, uint64_t ino);
+
 /* The fs halves of the public calls that change a file's layout.  The
  * public ones (src/map/file_api.c) run these, then make this process's
  * own mappings of the file follow. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The attribute calls: chmod, chown and lchown, utimens and lutimens.
+ * The attribute calls: chmod, chown and lchown, utimens and lutimens, and
+ * fchmod, fchown and futimens on an open file, which has an inode even
+ * once it has no name.
  * They change one inode's fields in place and its ctime, never a name, so
  * they are one step in one transaction: resolve the path, write the
  * inode.  Times are checked and converted before the transaction; both
@@ -19,6 +21,7 @@ struct attr_args {
 	gid_t gid;
 	const struct timespec *times;
 	int nofollow;         /* lchown, lutimens: the symlink itself */
+	const dxl_file *file; /* fchmod, fchown, futimens: the open file (unlinked or not) */
 	/* from attr_check */
 	int64_t now, at, mt;
 	int set_at, set_mt;
@@ -64,8 +67,8 @@ static int attr_body(struct dxl_fs *fs, struct dxl_tx *tx, struct ns_call *c)
 {
 	const struct attr_args *a = c->arg;
 	struct dxl_inode *w;
-	uint64_t ino;
-	int rc = dxl_namei(fs, tx, c->path, !a->nofollow, &ino);
+	uint64_t ino = a->file ? a->file->ino : 0;
+	int rc = a->file ? 0 : dxl_namei(fs, tx, c->path, !a->nofollow, &ino);
 
 	if (!rc && a->op == ATTR_UTIMES && !a->set_at && !a->set_mt)
 		return NS_UNCHANGED; /* both omitted: not even ctime (as utimensat) */
@@ -82,6 +85,9 @@ static int attr_body(struct dxl_fs *fs, struct dxl_tx *tx, struct ns_call *c)
 			w->uid = a->uid;
 		if (a->gid != (gid_t)-1)
 			w->gid = a->gid;
+		/* whoever changes the owner: the new one must not inherit a
+		 * set-user-ID program (privs.c) */
+		w->mode &= ~dxl_privs_dropped(w->mode);
 		break;
 	case ATTR_UTIMES:
 		if (a->set_at)
@@ -129,4 +135,37 @@ int dxl_lutimens(dxl_pool *pool, const char *path, const struct timespec times[2
 {
 	struct attr_args a = { .op = ATTR_UTIMES, .times = times, .nofollow = 1 };
 	return ns_attr(pool, path, "lutimens", &a);
+}
+
+/* On an open file: the call names it by the path it was opened with. */
+static int fattr(dxl_file *f, const char *op, struct attr_args *a)
+{
+	struct ns_call c = { .op = op, .names = NS_INODE, .modify = 1, .check = attr_check,
+			     .body = attr_body, .arg = a };
+
+	if (!f || !f->pool) {
+		dxl_err_clear();
+		return dxl_err(EBADF, "%s: not an open file", op);
+	}
+	c.ino = f->ino;
+	a->file = f;
+	return dxl_ns_call(f->pool, &c);
+}
+
+int dxl_fchmod(dxl_file *f, mode_t mode)
+{
+	struct attr_args a = { .op = ATTR_CHMOD, .mode = mode };
+	return fattr(f, "fchmod", &a);
+}
+
+int dxl_fchown(dxl_file *f, uid_t uid, gid_t gid)
+{
+	struct attr_args a = { .op = ATTR_CHOWN, .uid = uid, .gid = gid };
+	return fattr(f, "fchown", &a);
+}
+
+int dxl_futimens(dxl_file *f, const struct timespec times[2])
+{
+	struct attr_args a = { .op = ATTR_UTIMES, .times = times };
+	return fattr(f, "futimens", &a);
 }

@@ -143,14 +143,46 @@ static int new_owner(const char *path, uid_t *uid, gid_t *gid, bool *sgid)
 	return 0;
 }
 
-/* The library gives new inodes our own ids; hand the inode to its creator. */
+/* The library gives new inodes our own ids; hand the inode to its creator.
+ * A chown drops set-ID bits (as the kernel's does); this one only hands a
+ * new file to whoever made it, who asked for them: they are put back. */
 static int set_owner(const char *path, uid_t uid, gid_t gid)
 {
 	const struct dxf_ctx *c = ctx();
+	struct dxl_stat s;
+	int rc;
 
 	if (uid == c->uid && gid == c->gid)
 		return 0;
-	return dxl_lchown(c->pool, path, uid, gid);
+	rc = dxl_lstat(c->pool, path, &s);
+	if (rc == 0)
+		rc = dxl_lchown(c->pool, path, uid, gid);
+	if (rc == 0 && !S_ISLNK(s.mode) && (s.mode & (S_ISUID | S_ISGID)))
+		rc = dxl_chmod(c->pool, path, s.mode & 07777);
+	return rc;
+}
+
+/* The set-ID bits a write or truncate by the requesting user takes away
+ * (the kernel's should_remove_suid; uid 0 stands for CAP_FSETID).  The
+ * library applies the rule for the process it runs in, which here is the
+ * mount's, serving every user: so the mount applies it for the requester,
+ * on the open file when there is one (it may have no name any more). */
+static int drop_privs(const char *path, dxl_file *f)
+{
+	struct dxf_ctx *c = ctx();
+	struct dxl_stat s;
+	mode_t kill;
+	int rc;
+
+	if (fuse_get_context()->uid == 0)
+		return 0;
+	rc = f ? dxl_fstat(f, &s) : path ? dxl_stat(c->pool, path, &s) : -ENOENT;
+	if (rc < 0)
+		return rc;
+	kill = (s.mode & S_ISUID) | ((s.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) ? S_ISGID : 0);
+	if (S_ISDIR(s.mode) || !kill)
+		return 0;
+	return f ? dxl_fchmod(f, s.mode & 07777 & ~kill) : dxl_chmod(c->pool, path, s.mode & 07777 & ~kill);
 }
 
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
@@ -313,6 +345,9 @@ static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 
 	if (size < 0)
 		return -EINVAL;
+	rc = drop_privs(path, h ? h->file : NULL);
+	if (rc < 0)
+		return (int)lib("truncate", path, rc);
 	if (h && h->file)
 		rc = dxl_ftruncate(h->file, (uint64_t)size);
 	else if (path)
@@ -412,6 +447,9 @@ static int op_write(const char *path, const char *buf, size_t size, off_t off,
 
 	if (off < 0)
 		return -EINVAL;
+	rc = drop_privs(path, h->file); /* before the data, as the kernel */
+	if (rc < 0)
+		return (int)lib("write", path, rc);
 	/* With O_APPEND the library writes at its own EOF, under its lock. */
 	while (done < size) {
 		ssize_t n = dxl_pwrite(h->file, buf + done, size - done, (uint64_t)off + done);

@@ -213,6 +213,26 @@ if command -v setpriv >/dev/null; then
 	as_nobody rm "$MNT/kept" 2>/dev/null && fail "nobody removed root's file from /"
 	chmod 600 "$MNT/pub/mine"
 	as_nobody cat "$MNT/pub/mine" >/dev/null || fail "owner cannot read its 0600 file"
+	# set-ID bits: another user's write or truncate drops them (the kernel
+	# rule; the mount serves every user, so it applies the rule for each)
+	printf 'prog' >"$MNT/pub/suid"
+	chmod 6777 "$MNT/pub/suid"
+	as_nobody sh -c "printf x >>'$MNT/pub/suid'" || fail "nobody cannot append to a 6777 file"
+	[ "$(stat -c %a "$MNT/pub/suid")" = 777 ] ||
+		fail "after nobody's write the mode is $(stat -c %a "$MNT/pub/suid"), not 777"
+	chmod 6777 "$MNT/pub/suid"
+	as_nobody truncate -s 2 "$MNT/pub/suid" || fail "nobody cannot truncate a 6777 file"
+	[ "$(stat -c %a "$MNT/pub/suid")" = 777 ] ||
+		fail "after nobody's truncate the mode is $(stat -c %a "$MNT/pub/suid"), not 777"
+	chmod 2767 "$MNT/pub/suid" # set-group-ID without group execute: kept
+	as_nobody sh -c "printf y >>'$MNT/pub/suid'" || fail "nobody cannot append to a 2767 file"
+	[ "$(stat -c %a "$MNT/pub/suid")" = 2767 ] || fail "a write dropped set-group-ID without g+x"
+	chmod 6777 "$MNT/pub/suid"
+	printf z >>"$MNT/pub/suid" # root's write keeps them
+	[ "$(stat -c %a "$MNT/pub/suid")" = 6777 ] || fail "root's write dropped the set-ID bits"
+	as_nobody sh -c "umask 0; : >'$MNT/pub/mk' && chmod 4755 '$MNT/pub/mk'" ||
+		fail "nobody cannot make a set-user-ID file of its own"
+	[ "$(stat -c %a "$MNT/pub/mk")" = 4755 ] || fail "nobody's own chmod 4755 gave $(stat -c %a "$MNT/pub/mk")"
 else
 	echo "(setpriv missing: second-user checks skipped)"
 fi
