@@ -1014,6 +1014,76 @@ static void test_setid_bits(void)
 	printf("  set-ID bits: dropped by others' writes and truncates and by chown\n");
 }
 
+/* Every file type: FIFOs, sockets and devices are named, linked,
+ * renamed, listed and removed like files, keep their device number, and
+ * cannot be opened through the library (the kernel gives them their
+ * behaviour, through the mount). */
+static void test_special_files(void)
+{
+	static const struct {
+		const char *path;
+		mode_t mode;
+		uint64_t dev;
+		uint32_t dt;
+	} sp[] = {
+		{ "/sp/fifo", S_IFIFO | 0640, 0, DT_FIFO },
+		{ "/sp/sock", S_IFSOCK | 0755, 0, DT_SOCK },
+		{ "/sp/null", S_IFCHR | 0666, 0x103, DT_CHR }, /* makedev(1, 3) */
+		{ "/sp/sda1", S_IFBLK | 0660, 0x801, DT_BLK },
+		{ "/sp/reg", S_IFREG | 0600, 0, DT_REG },
+	};
+	dxl_dir *d;
+	struct dxl_dirent e;
+	dxl_file *f;
+	size_t i, seen = 0;
+
+	CHECK_OK(dxl_mkdir(P, "/sp", 0755));
+	for (i = 0; i < DXL_ARRAY_SIZE(sp); i++) {
+		CHECK_OK(dxl_mknod(P, sp[i].path, sp[i].mode, sp[i].dev));
+		struct dxl_stat st = lst_of(sp[i].path);
+		CHECK(st.mode == sp[i].mode && st.rdev == sp[i].dev && st.size == 0 && st.nlink == 1);
+		CHECK_RC(dxl_mknod(P, sp[i].path, sp[i].mode, sp[i].dev), -EEXIST);
+	}
+	CHECK_OK(dxl_opendir(P, "/sp", &d));
+	while (dxl_readdir(d, &e) == 1)
+		for (i = 0; i < DXL_ARRAY_SIZE(sp); i++)
+			if (strcmp(sp[i].path + 4, e.name) == 0) {
+				CHECK(e.type == sp[i].dt);
+				seen++;
+			}
+	CHECK_OK(dxl_closedir(d));
+	CHECK(seen == DXL_ARRAY_SIZE(sp));
+	CHECK_RC(dxl_open(P, "/sp/fifo", O_RDONLY, 0, &f), -EINVAL);
+	CHECK(strstr(dxl_errmsg(), "FIFO") != NULL);
+	CHECK_OK(dxl_open(P, "/sp/reg", O_RDWR, 0, &f)); /* an empty regular file */
+	CHECK_OK(dxl_close(f));
+	CHECK_RC(dxl_mknod(P, "/sp/dir", S_IFDIR | 0755, 0), -EINVAL);
+	CHECK_RC(dxl_mknod(P, "/sp/lnk", S_IFLNK | 0777, 0), -EINVAL);
+	CHECK_RC(dxl_mknod(P, "/sp/fifo2", S_IFIFO | 0644, 5), -EINVAL); /* dev on a FIFO */
+	CHECK_RC(dxl_mknod(P, "/nodir/x", S_IFIFO | 0644, 0), -ENOENT);
+	/* like any file */
+	CHECK_OK(dxl_link(P, "/sp/fifo", "/sp/fifo.link"));
+	CHECK(lst_of("/sp/fifo").nlink == 2);
+	CHECK_OK(dxl_rename(P, "/sp/sock", "/sp/sock2", 0));
+	CHECK_OK(dxl_chmod(P, "/sp/null", 0600));
+	CHECK(lst_of("/sp/null").mode == (S_IFCHR | 0600) && lst_of("/sp/null").rdev == 0x103);
+	CHECK_OK(dxl_rename(P, "/sp/sda1", "/sp/null", 0)); /* replaces a device */
+	CHECK(lst_of("/sp/null").mode == (S_IFBLK | 0660) && lst_of("/sp/null").rdev == 0x801);
+	/* they survive a reopen */
+	CHECK_OK(dxl_pool_close(P));
+	CHECK_OK(dxl_pool_open(pool_path, 0, &P));
+	CHECK(lst_of("/sp/fifo.link").mode == (S_IFIFO | 0640));
+	CHECK(lst_of("/sp/sock2").mode == (S_IFSOCK | 0755));
+	{
+		static const char *const gone[] = { "/sp/fifo", "/sp/fifo.link", "/sp/sock2",
+						    "/sp/null", "/sp/reg" };
+		for (i = 0; i < DXL_ARRAY_SIZE(gone); i++)
+			CHECK_OK(dxl_unlink(P, gone[i]));
+	}
+	CHECK_OK(dxl_rmdir(P, "/sp"));
+	printf("  FIFOs, sockets and devices are named, linked, renamed and removed\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct dxl_mkfs_opts o = { 0 };
@@ -1047,6 +1117,7 @@ int main(int argc, char **argv)
 	test_attrs();
 	test_write_mtime();
 	test_setid_bits();
+	test_special_files();
 	test_readdir_basic();
 	test_collisions();
 	test_threads();

@@ -109,6 +109,7 @@ struct dxl_stat {
 	uint64_t size;
 	uint64_t allocated;   /* bytes of storage mapped by the file */
 	struct timespec atime, mtime, ctime, btime;
+	uint64_t rdev;        /* character and block devices: the device number (makedev) */
 };
 
 int dxl_stat(dxl_pool *pool, const char *path, struct dxl_stat *st);
@@ -118,6 +119,12 @@ int dxl_rmdir(dxl_pool *pool, const char *path);
 int dxl_unlink(dxl_pool *pool, const char *path);
 int dxl_link(dxl_pool *pool, const char *oldpath, const char *newpath);
 int dxl_symlink(dxl_pool *pool, const char *target, const char *linkpath);
+/* A FIFO, socket, character or block device (S_IFIFO, S_IFSOCK, S_IFCHR,
+ * S_IFBLK in mode, with the permission bits), or an empty regular file
+ * (S_IFREG).  dev: the device number for a device, else 0.  The pool only
+ * names special files; dxl_open refuses them (through the mount the
+ * kernel gives them their behaviour). */
+int dxl_mknod(dxl_pool *pool, const char *path, mode_t mode, uint64_t dev);
 /* Returns the target length (not NUL-terminated if it fills buf), like readlink(2). */
 ssize_t dxl_readlink(dxl_pool *pool, const char *path, char *buf, size_t size);
 
@@ -144,7 +151,7 @@ int dxl_futimens(dxl_file *f, const struct timespec times[2]);
 
 struct dxl_dirent {
 	uint64_t ino;
-	uint32_t type;        /* DT_REG, DT_DIR, DT_LNK */
+	uint32_t type;        /* DT_REG, DT_DIR, DT_LNK, DT_FIFO, DT_SOCK, DT_CHR, DT_BLK */
 	uint64_t cookie;      /* position after this entry (for dxl_seekdir) */
 	char name[256];
 };

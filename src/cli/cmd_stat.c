@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease stat: every field of dxl_stat for one path. */
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "cli.h"
 
@@ -9,6 +11,10 @@ static const char *type_name(uint32_t mode)
 	case S_IFREG: return "regular file";
 	case S_IFDIR: return "directory";
 	case S_IFLNK: return "symbolic link";
+	case S_IFIFO: return "fifo";
+	case S_IFSOCK: return "socket";
+	case S_IFCHR: return "character device";
+	case S_IFBLK: return "block device";
 	default: return "other";
 	}
 }
@@ -42,6 +48,8 @@ static int run(int argc, char **argv)
 	}
 	printf("\ntype:      %s\n", type_name(st.mode));
 	printf("ino:       %llu\n", (unsigned long long)st.ino);
+	if (S_ISCHR(st.mode) || S_ISBLK(st.mode))
+		printf("device:    %u,%u\n", major((dev_t)st.rdev), minor((dev_t)st.rdev));
 	printf("mode:      0%o (%s)\n", st.mode & 07777, cli_fmt_mode(mode, st.mode));
 	printf("nlink:     %u\n", st.nlink);
 	printf("uid:       %u\n", st.uid);

@@ -40,7 +40,11 @@
 /* the journal's second header slot may hold the last transaction: a
  * library that reads slot 0 only would miss it after a crash */
 #define DXL_FEAT_INCOMPAT_JSLOTS 0x2ull
-#define DXL_FEAT_INCOMPAT_KNOWN (DXL_FEAT_INCOMPAT_REFLINK | DXL_FEAT_INCOMPAT_JSLOTS)
+/* FIFOs, devices or sockets may be in the pool: a library that knows
+ * regular files, directories and symlinks only would call them damage */
+#define DXL_FEAT_INCOMPAT_SPECIAL 0x4ull
+#define DXL_FEAT_INCOMPAT_KNOWN                                                     \
+	(DXL_FEAT_INCOMPAT_REFLINK | DXL_FEAT_INCOMPAT_JSLOTS | DXL_FEAT_INCOMPAT_SPECIAL)
 
 /* superblock flags */
 #define DXL_SBF_UNBREAKABLE 0x1u /* refusing leases allowed */
@@ -227,10 +231,21 @@ struct dxl_inode {
 	uint64_t orphan_next;      /* next ino on the orphan list, 0 = end */
 	uint32_t flags;            /* DXL_INODE_F_* */
 	uint32_t pad0;
-	uint64_t pad[14];
+	uint64_t rdev;             /* character and block devices: the device number */
+	uint64_t pad[13];
 };
 _Static_assert(sizeof(struct dxl_inode) <= DXL_INODE_HDR, "inode header too large");
 #define DXL_INODE_F_ORPHAN 0x1u
+
+/* The file types a pool holds: regular files, directories, symlinks,
+ * and the special files that have no contents here (FIFOs, character and
+ * block devices, sockets: the kernel gives them their behaviour). */
+int dxl_fmt_mode_ok(uint32_t mode);
+int dxl_fmt_mode_special(uint32_t mode);
+/* A directory entry's DT_* type for an inode of this mode, and whether a
+ * stored type is one of them. */
+uint32_t dxl_fmt_dt_of(uint32_t mode);
+int dxl_fmt_dt_ok(uint32_t type);
 
 void dxl_inode_set_crc(struct dxl_inode *ino);
 int dxl_inode_verify(const struct dxl_inode *ino, uint64_t ino_nr, int check_crc);

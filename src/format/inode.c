@@ -1,4 +1,5 @@
 /* Inode checksum and verification (pure functions over the block). */
+#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -30,9 +31,15 @@ int dxl_inode_verify(const struct dxl_inode *ino, uint64_t ino_nr, int check_crc
 			return dxl_err(EUCLEAN, "inode %llu: checksum mismatch", (unsigned long long)ino_nr);
 	}
 	fmt = ino->mode & S_IFMT;
-	if (fmt != S_IFREG && fmt != S_IFDIR && fmt != S_IFLNK)
+	if (!dxl_fmt_mode_ok(ino->mode))
 		return dxl_err(EUCLEAN, "inode %llu: unsupported file type %o", (unsigned long long)ino_nr,
 			       fmt);
+	if (dxl_fmt_mode_special(ino->mode) && (ino->size || ino->nunits))
+		return dxl_err(EUCLEAN, "inode %llu: a special file of %llu bytes", (unsigned long long)ino_nr,
+			       (unsigned long long)ino->size);
+	if (ino->rdev && fmt != S_IFCHR && fmt != S_IFBLK)
+		return dxl_err(EUCLEAN, "inode %llu: a device number on a file that is not a device",
+			       (unsigned long long)ino_nr);
 	if (fmt == S_IFLNK && ino->size > DXL_SYMLINK_MAX)
 		return dxl_err(EUCLEAN, "inode %llu: symlink of %llu bytes", (unsigned long long)ino_nr,
 			       (unsigned long long)ino->size);
@@ -40,4 +47,33 @@ int dxl_inode_verify(const struct dxl_inode *ino, uint64_t ino_nr, int check_crc
 		return dxl_err(EUCLEAN, "inode %llu: size %llu is impossible", (unsigned long long)ino_nr,
 			       (unsigned long long)ino->size);
 	return 0;
+}
+
+int dxl_fmt_mode_special(uint32_t mode)
+{
+	return S_ISFIFO(mode) || S_ISCHR(mode) || S_ISBLK(mode) || S_ISSOCK(mode);
+}
+
+int dxl_fmt_mode_ok(uint32_t mode)
+{
+	return S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode) || dxl_fmt_mode_special(mode);
+}
+
+uint32_t dxl_fmt_dt_of(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR: return DT_DIR;
+	case S_IFLNK: return DT_LNK;
+	case S_IFIFO: return DT_FIFO;
+	case S_IFCHR: return DT_CHR;
+	case S_IFBLK: return DT_BLK;
+	case S_IFSOCK: return DT_SOCK;
+	default: return DT_REG;
+	}
+}
+
+int dxl_fmt_dt_ok(uint32_t type)
+{
+	return type == DT_REG || type == DT_DIR || type == DT_LNK || type == DT_FIFO ||
+	       type == DT_CHR || type == DT_BLK || type == DT_SOCK;
 }

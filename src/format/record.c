@@ -85,7 +85,7 @@ int dxl_dirent_decode(const void *val, size_t vlen, struct dxl_dent *d, struct d
 		return fault(err, DXL_REC_NAME, "has a name with '/' or NUL, or named . or ..");
 	if (hdr.ino == 0)
 		return fault(err, DXL_REC_INO, "points at inode 0");
-	if (hdr.type != DT_REG && hdr.type != DT_DIR && hdr.type != DT_LNK)
+	if (!dxl_fmt_dt_ok(hdr.type))
 		return fault(err, DXL_REC_TYPE, "has an unknown type");
 	return ok(err);
 }

@@ -42,7 +42,7 @@ int dxl_sb_layout(struct dxl_sb *sb, const struct dxl_geom_req *req)
 	memset(sb, 0, sizeof(*sb));
 	sb->magic = DXL_SB_MAGIC;
 	sb->version = DXL_FORMAT_VERSION;
-	sb->feat_incompat = DXL_FEAT_INCOMPAT_REFLINK | DXL_FEAT_INCOMPAT_JSLOTS;
+	sb->feat_incompat = DXL_FEAT_INCOMPAT_REFLINK | DXL_FEAT_INCOMPAT_JSLOTS | DXL_FEAT_INCOMPAT_SPECIAL;
 	sb->block_size = DXL_BLOCK_SIZE;
 	sb->unit_shift = (uint32_t)shift;
 	sb->pool_size = size;

@@ -205,7 +205,7 @@ int dxl_dir_add(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const char *
 	rc = name_check(dir, name, len);
 	if (rc)
 		return rc;
-	if (type != DT_REG && type != DT_DIR && type != DT_LNK)
+	if (!dxl_fmt_dt_ok(type))
 		return dxl_err(EINVAL, "entry '%.*s': bad type %u", (int)len, name, type);
 	rc = dir_root(fs, tx, dir, &root);
 	if (rc)
@@ -259,7 +259,7 @@ int dxl_dir_retarget(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t dir, const c
 	uint32_t vlen;
 	int rc, dsub;
 
-	if (type != DT_REG && type != DT_DIR && type != DT_LNK)
+	if (!dxl_fmt_dt_ok(type))
 		return dxl_err(EINVAL, "entry '%.*s': bad type %u", (int)len, name, type);
 	rc = find_entry_msg(fs, tx, dir, name, len, &root, &s);
 	if (rc)

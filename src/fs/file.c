@@ -156,7 +156,11 @@ int dxl_fs_open_file(dxl_pool *pool, const char *path, int flags, mode_t mode, d
 		goto out;
 	}
 	if (!S_ISREG(in->mode)) {
-		rc = dxl_err(EINVAL, "open %s: not a regular file", path);
+		rc = dxl_err(EINVAL, "open %s: a %s, not a regular file (the library reads and writes "
+				     "regular files only)", path,
+			     S_ISFIFO(in->mode) ? "FIFO" : S_ISSOCK(in->mode) ? "socket" :
+			     S_ISCHR(in->mode) ? "character device" : S_ISBLK(in->mode) ? "block device" :
+			     "special file");
 		goto out;
 	}
 	/* open before truncating: the truncate may drop the lock, and an

@@ -275,6 +275,7 @@ void dxl_inode_to_stat(struct dxl_fs *fs, const struct dxl_inode *in, struct dxl
 	st->mtime = ns_to_ts(in->mtime_ns);
 	st->ctime = ns_to_ts(in->ctime_ns);
 	st->btime = ns_to_ts(in->btime_ns);
+	st->rdev = in->rdev;
 }
 
 static struct dxl_openino *open_find(struct dxl_fs *fs, uint64_t ino)

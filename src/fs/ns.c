@@ -120,11 +120,7 @@ int dxl_ns_call(dxl_pool *pool, struct ns_call *c)
 
 uint32_t dxl_ns_mode_to_dt(uint32_t mode)
 {
-	if (S_ISDIR(mode))
-		return DT_DIR;
-	if (S_ISLNK(mode))
-		return DT_LNK;
-	return DT_REG;
+	return dxl_fmt_dt_of(mode);
 }
 
 int dxl_ns_is_root(const char *path)

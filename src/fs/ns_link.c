@@ -253,3 +253,62 @@ int dxl_symlink(dxl_pool *pool, const char *target, const char *linkpath)
 			     .body = symlink_body, .arg = &tlen };
 	return dxl_ns_call(pool, &c);
 }
+
+/* mknod: a special file (FIFO, device, socket) or an empty regular file.
+ * Special files have no contents in the pool: the kernel gives them their
+ * behaviour (the mount), the library only names them. */
+struct mknod_args {
+	mode_t mode;
+	uint64_t dev;
+};
+
+static int mknod_check(struct dxl_fs *fs, struct ns_call *c)
+{
+	const struct mknod_args *a = c->arg;
+
+	if (!S_ISREG(a->mode) && !dxl_fmt_mode_special(a->mode))
+		return dxl_err(EINVAL, "file type %#o: mknod makes regular files, FIFOs, devices "
+				       "and sockets (directories: dxl_mkdir, symlinks: dxl_symlink)",
+			       (unsigned)(a->mode & S_IFMT));
+	if (a->dev && !S_ISCHR(a->mode) && !S_ISBLK(a->mode))
+		return dxl_err(EINVAL, "a device number for a file that is not a device");
+	if (dxl_ns_is_root(c->path))
+		return dxl_err(EEXIST, "the root directory always exists");
+	return 0;
+}
+
+static int mknod_body(struct dxl_fs *fs, struct dxl_tx *tx, struct ns_call *c)
+{
+	const struct mknod_args *a = c->arg;
+	struct dxl_inode *in;
+	const char *name;
+	size_t len;
+	uint64_t dir;
+	int rc = dxl_ns_parent_of(fs, tx, c->path, EEXIST, &dir, &name, &len);
+
+	if (!rc && dxl_dir_lookup(fs, tx, dir, name, len, NULL, NULL) == 0)
+		rc = dxl_err(EEXIST, "%s already exists", c->path);
+	if (!rc && dxl_ns_trailing_slash(c->path))
+		rc = dxl_err(ENOENT, "%s: a trailing '/' names a directory", c->path);
+	/* an older pool learns that it may hold special files */
+	if (!rc && dxl_fmt_mode_special(a->mode) &&
+	    !(dxl_sb_read(tx)->feat_incompat & DXL_FEAT_INCOMPAT_SPECIAL))
+		dxl_sb_write(tx)->feat_incompat |= DXL_FEAT_INCOMPAT_SPECIAL;
+	if (!rc)
+		rc = dxl_inode_alloc(fs, tx, (uint32_t)(a->mode & (S_IFMT | 07777)), fs->uid, fs->gid,
+				     dir, &in);
+	if (!rc) {
+		in->nlink = 1;
+		in->rdev = a->dev;
+		rc = dxl_dir_add(fs, tx, dir, name, len, in->ino, dxl_fmt_dt_of(a->mode));
+	}
+	return rc;
+}
+
+int dxl_mknod(dxl_pool *pool, const char *path, mode_t mode, uint64_t dev)
+{
+	struct mknod_args a = { .mode = mode, .dev = dev };
+	struct ns_call c = { .op = "mknod", .path = path, .modify = 1, .check = mknod_check,
+			     .body = mknod_body, .arg = &a };
+	return dxl_ns_call(pool, &c);
+}

@@ -154,7 +154,7 @@ static inline const struct dxl_inode *inode_at(const struct ck *ck, uint64_t ino
 
 static inline uint32_t mode_dtype(uint32_t mode)
 {
-	return S_ISDIR(mode) ? DT_DIR : S_ISLNK(mode) ? DT_LNK : DT_REG;
+	return dxl_fmt_dt_of(mode);
 }
 
 static inline int push_u64(struct ck *ck, struct fk_vec *v, uint64_t x)

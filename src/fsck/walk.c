@@ -30,7 +30,7 @@ int fk_claim(struct ck *ck, uint64_t blk, int kind)
 
 static int mode_known(uint32_t mode)
 {
-	return S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode);
+	return dxl_fmt_mode_ok(mode);
 }
 
 /*

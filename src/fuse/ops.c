@@ -95,6 +95,7 @@ static void fill_stat(const struct dxf_ctx *c, const struct dxl_stat *s, struct 
 	st->st_size = (off_t)s->size;
 	st->st_blocks = (blkcnt_t)((s->allocated + 511) / 512);
 	st->st_blksize = (blksize_t)c->unit;
+	st->st_rdev = (dev_t)s->rdev;
 	st->st_atim = s->atime;
 	st->st_mtim = s->mtime;
 	st->st_ctim = s->ctime;
@@ -219,24 +220,24 @@ static int op_readlink(const char *path, char *buf, size_t size)
 	return 0;
 }
 
+/* Regular files, FIFOs, sockets and devices: the pool names them, the
+ * kernel gives special files their behaviour (a FIFO's pipe, a socket's
+ * binding, a device's driver) without asking the mount. */
 static int op_mknod(const char *path, mode_t mode, dev_t rdev)
 {
 	struct dxf_ctx *c = ctx();
-	dxl_file *f;
 	uid_t uid;
 	gid_t gid;
 	bool sgid;
 	int rc;
 
-	if (!S_ISREG(mode))
-		return -EPERM; /* the pool holds files, directories and symlinks only */
 	rc = new_owner(path, &uid, &gid, &sgid);
 	if (rc < 0)
 		return (int)lib("mknod", path, rc);
-	rc = dxl_open(c->pool, path, O_RDONLY | O_CREAT | O_EXCL, mode & 07777, &f);
+	rc = dxl_mknod(c->pool, path, mode & (S_IFMT | 07777),
+		       S_ISCHR(mode) || S_ISBLK(mode) ? (uint64_t)rdev : 0);
 	if (rc < 0)
 		return (int)lib("mknod", path, rc);
-	dxl_close(f);
 	rc = set_owner(path, uid, gid);
 	if (rc < 0) {
 		dxl_unlink(c->pool, path);

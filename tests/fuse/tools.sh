@@ -238,6 +238,35 @@ else
 fi
 unmount_pool
 
+step "FIFOs, sockets and device nodes"
+mount_pool
+mkdir "$MNT/sp"
+mkfifo -m 640 "$MNT/sp/fifo" || fail "mkfifo on the mount"
+[ -p "$MNT/sp/fifo" ] || fail "the FIFO is not a FIFO"
+(printf 'through the pipe' >"$MNT/sp/fifo") &
+got=$(timeout 10 cat "$MNT/sp/fifo") || fail "reading the FIFO failed"
+wait
+[ "$got" = "through the pipe" ] || fail "the FIFO passed '$got'"
+mknod "$MNT/sp/null" c 1 3 || fail "mknod c 1 3 on the mount"
+mknod "$MNT/sp/sda1" b 8 1 || fail "mknod b 8 1 on the mount"
+[ -c "$MNT/sp/null" ] && [ "$(stat -c %t,%T "$MNT/sp/null")" = 1,3 ] ||
+	fail "the character device is $(stat -c '%F %t,%T' "$MNT/sp/null")"
+[ -b "$MNT/sp/sda1" ] && [ "$(stat -c %t,%T "$MNT/sp/sda1")" = 8,1 ] ||
+	fail "the block device is $(stat -c '%F %t,%T' "$MNT/sp/sda1")"
+if command -v python3 >/dev/null; then
+	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$MNT/sp/sock" ||
+		fail "binding a Unix socket on the mount"
+	[ -S "$MNT/sp/sock" ] || fail "the socket is not a socket"
+fi
+[ "$(ls -l "$MNT/sp" | awk 'NR > 1 { printf "%s", substr($1, 1, 1) }' | fold -w1 | sort | tr -d '\n')" = \
+  "$(command -v python3 >/dev/null && echo bcps || echo bcp)" ] || fail "ls -l shows types $(ls -l "$MNT/sp")"
+unmount_pool
+ok fsck "$POOL"
+ok stat "$POOL" /sp/null
+grep -q 'type: *character device' "$T/out" && grep -q 'device: *1,3' "$T/out" ||
+	{ cat "$T/out" >&2; fail "daxlease stat of the device"; }
+ok rm -r "$POOL" /sp
+
 step "SIGTERM stops a foreground mount cleanly"
 "$DXL" mount -f "$POOL" "$MNT" 2>"$T/err" &
 pid=$!
