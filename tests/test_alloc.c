@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Allocators of metadata blocks and data units, on a real pool: what they
  * hand out is free, in range, marked used and counted in the superblock;

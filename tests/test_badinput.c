@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_badinput: damaged images and nonsense arguments give a clear error
  * (negative errno + non-empty dxl_errmsg()), never a crash.  Run it under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * B+tree and refcount tree against in-memory models, on a real pool:
  * random insert/update/delete/lookup/walk with commits in between, a

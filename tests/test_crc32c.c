@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* crc32c: known vectors, chaining, and hardware vs software on random input. */
 #include <stdint.h>
 #include <stdio.h>

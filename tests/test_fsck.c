@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fsck: a populated pool checks clean; then each kind of damage, made
  * directly in the image, is detected, mended by --repair, and a second

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_fsx: an fsx-style random operation test against an in-memory shadow
  * model.  Uses only the public API (include/daxlease/daxlease.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Journal: redo transactions of changed cache lines, on a real pool.
  *

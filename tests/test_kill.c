@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_kill: process-kill crash test.  Uses only the public API.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_lease_basic: the single-holder rules of pins and layout leases
  * (issue 3, tests 2, 6 and 7).  The main process holds leases and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_lease_break: breaks across processes (issue 3, tests 3, 4 and 5).
  * Holders are helper processes driven over pipes; the main process is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_lease_mmap: mappings and layout changes by another process
  * (issue 3, test 8, and DXL_MAP_DIRECT revocation).

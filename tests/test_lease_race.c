@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_lease_race: the corruption the design thread describes (issue 3,
  * test 1), and proof that the test can see it.

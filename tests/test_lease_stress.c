@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_lease_stress: many processes, random operations, pins, leases,
  * mappings and SIGKILLs (issue 3, test 9).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Namespace tests: mkdir, rmdir, unlink, link, symlink, readlink, rename,
  * attributes, directory streams, path walk rules and their errnos; a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pmem layer: backend detection, mapping alignment, copy/fill correctness
  * at every alignment, persistence across close/reopen, sparse huge pools,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Runtime file shared by the processes of a pool: two opens in different
  * processes share one file (and its memory); only the first opener is told

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Allocators: 4 KiB metadata blocks and data units, each a bitmap.
  *

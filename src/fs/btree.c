@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * B+tree over 4 KiB metadata blocks, root at a fixed place (see btree.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A B+tree of unique u64 keys and variable-length values (up to
  * DXL_NODE_MAX_VAL bytes), in 4 KiB metadata blocks, with its root at a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Directories: the entries of a directory are the records of the B+tree
  * rooted in its inode block.

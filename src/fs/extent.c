@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * File extent maps: the inode's B+tree from file unit to a run of data
  * units.  Extents never overlap in file space.

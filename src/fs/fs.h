@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fs: the file system proper — allocator, inodes, extent maps, refcounts
  * (reflink/COW), directories, path lookup, file operations.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inodes: read/write views, allocation, the orphan list, reaping, and the
  * process-local open table that keeps unlinked-but-open files alive.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Pools: mkfs, open and close, the metadata lock, statfs and tunables.
  */

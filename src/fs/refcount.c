@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Share counts of data units (reflink / COW), kept in the refcount tree:
  * key = first unit of a range, value = {len, count}.  Only shared ranges

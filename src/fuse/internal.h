@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Shared between the operations (ops.c) and the mount driver (mount.c). */
 #ifndef DXL_FUSE_INTERNAL_H
 #define DXL_FUSE_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Mount driver: options, opening the pool, mounting, detaching once the
  * mount is usable, serving requests, and a clean shutdown on unmount or on

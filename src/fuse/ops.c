@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The FUSE operations: each one is a call (rarely two) of the public library
  * API on the pool this process opened. Library errors are negative errnos,
