@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * daxlease bench: side-by-side benchmarks of libdaxlease against the
  * kernel doing the same work (tmpfs system calls, raw memcpy), one JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * daxlease bench — the figures of pins and layout leases (issue 3):
  *

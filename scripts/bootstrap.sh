@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Install the Debian packages daxlease needs to build and test, if missing.
 # Safe to run again: it only calls apt-get when something is absent.
 set -euo pipefail

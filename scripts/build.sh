@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Configure and build into a directory: build.sh DIR [extra cmake args...]
 # Quiet when it works; the compiler's messages when it does not (ninja
 # prints them on stdout, so they are kept and shown on failure).

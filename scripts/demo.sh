@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Set up, build, and show the main job on the embedded default: a pool file.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)

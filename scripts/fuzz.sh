@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # libFuzzer on the protocol parser (tests/fuzz_proto.c): fuzz.sh [SECONDS]
 # (default 60).  Builds fuzz_proto with clang, ASan and UBSan in build-fuzz,
 # seeds a fresh corpus with the built-in messages (and tests/fuzz_corpus/),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Set up, build and run the whole test suite.
 #   scripts/test.sh                 gcc build, every test
 #   scripts/test.sh --sanitize address,undefined   (or thread)

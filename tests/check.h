@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Minimal test assertions: print where and why, then exit non-zero. */
 #ifndef DXL_TEST_CHECK_H
 #define DXL_TEST_CHECK_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shell tests of the daxlease CLI: each script makes its pools in a temporary
 # directory and checks real output, given the built binary.
 if(TARGET daxlease-cli)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Mount tests (daxlease mount through libfuse3). Registered only when the CLI
 # was built with FUSE (pkg-config found fuse3); each test exits 77, which
 # CTest reports as skipped, where /dev/fuse or mounting is not usable.

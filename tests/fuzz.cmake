@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The protocol parser's fuzz harness (tests/fuzz_proto.c).
 #   fuzz_proto_smoke  the harness as a plain program: the built-in messages,
 #                     mutations of them and any regression inputs kept in

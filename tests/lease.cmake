@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Registrations of the lease tests (issue 3): tests/test_lease_*.c.
 # The default runs come from tests/CMakeLists.txt (one per file, no
 # arguments); this file sets their timeouts and adds the long modes.

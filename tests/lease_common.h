@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Shared helpers of the lease tests (tests/test_lease_*.c): a pool in a
  * fresh memory-backed directory, forked helper processes that open the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # RDMA over loopback (tcp;ofi_rxm): tests/rdma_test.c, one mode per test.
 if(TARGET daxlease_rdma)
   add_executable(rdma_test ${CMAKE_CURRENT_SOURCE_DIR}/rdma_test.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A scratch directory for a test's pool: in /dev/shm when writable (the
  * tests measure behaviour, not msync), else $TMPDIR or /tmp, holding the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Extra registrations of the random-operation, kill and bad-input tests.
 # The default runs (test_fsx, test_kill, test_badinput with no arguments)
 # come from tests/CMakeLists.txt; this file adds modes and environment.

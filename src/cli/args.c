@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Option arguments shared by several commands, checked with a usage error. */
 #include <errno.h>
 #include <string.h>

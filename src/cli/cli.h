@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Shared plumbing of the daxlease command line: the command table, exit
  * codes, argument parsing and error reporting. Every subcommand programs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease bench: the benchmark program lives in bench/; this only forwards. */
 #include "cli.h"
 

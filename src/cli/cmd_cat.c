@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease cat: a pool file to standard output. */
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease cp: copy inside the pool, sharing blocks with --reflink. */
 #include <errno.h>
 #include <fcntl.h>

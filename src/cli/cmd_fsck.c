@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease fsck: check (and optionally repair) a pool. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease get: copy a pool file out to a local file (or '-' for stdout). */
 #include <errno.h>
 #include <fcntl.h>

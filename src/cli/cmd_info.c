@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease info: what dxl_statfs says about a pool, for people or for scripts. */
 #include <getopt.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease leases: every lease and pin of a pool, like /proc/locks. */
 #include <getopt.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease ls: list a directory, sorted by name, optionally in ls -l form. */
 #include <errno.h>
 #include <stdlib.h>

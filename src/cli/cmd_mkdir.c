@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease mkdir: create directories, with -p every missing parent. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease mkfs: create a pool. */
 #include <getopt.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease mount: the pool as a directory tree through FUSE (src/fuse). */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease mv: rename inside the pool, atomically replacing the target. */
 #include <stdlib.h>
 #include <sys/stat.h>

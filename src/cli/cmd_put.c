@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease put: copy a local file into the pool, keeping its holes. */
 #include <errno.h>
 #include <fcntl.h>

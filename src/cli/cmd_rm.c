@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease rm: remove files, symlinks and (with -r) whole trees. */
 #include <errno.h>
 #include <stdlib.h>

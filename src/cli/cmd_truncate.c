@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease truncate: set a pool file's size. */
 #include "cli.h"
 

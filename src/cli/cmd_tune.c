@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* daxlease tune: change the persistent pool-wide settings. */
 #include <getopt.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * CRC-32C, reflected polynomial 0x82f63b78, as iSCSI and ext4 use it. The
  * table is the portable path; on x86-64 with SSE4.2 the crc32 instruction

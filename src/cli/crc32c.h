@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CRC-32C (Castagnoli) for 'io crc': computed here, independently of the library. */
 #ifndef DXL_CLI_CRC32C_H
 #define DXL_CLI_CRC32C_H

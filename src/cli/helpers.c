@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Pool opening, path joining and raw I/O helpers used by several commands. */
 #include <errno.h>
 #include <stdlib.h>

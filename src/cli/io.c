@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * 'daxlease io [-f] [-r] [-n] POOL PATH [-c CMD]...': open one file and run
  * xfs_io-style commands on it in order, stopping at the first failure.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * 'daxlease io': an xfs_io-like interpreter over one open pool file. Each
  * command is one row of io_cmds (io_table.c); adding a command means writing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* io commands that move bytes: pwrite, pread, crc. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * io commands for layout leases, pins and break events: lease, unlease,
  * pin, unpin, wait-break, events, sleep. With these a lease holder and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * io commands over one mapping of the file: mmap, munmap, mwrite, mread.
  *

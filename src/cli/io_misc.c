@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* io commands without data: sync, stat, help. */
 #include "io.h"
 

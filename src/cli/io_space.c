@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* io commands that change the file's size or block map. */
 #include <fcntl.h>
 #include <linux/falloc.h>

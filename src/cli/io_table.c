@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The io command table, in the order 'help' lists it. */
 #include <string.h>
 

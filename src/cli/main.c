@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Entry point: find the subcommand, handle the help forms, run it. */
 #include <signal.h>
 #include <stdio.h>

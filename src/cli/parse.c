@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Number, size and duration parsing, and their human-readable forms. */
 #include <ctype.h>
 #include <errno.h>

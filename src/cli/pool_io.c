@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Full-length reads and writes on pool files, over the library's short counts. */
 #include "cli.h"
 

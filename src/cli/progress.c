@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A one-line progress meter for put/get/cp, shown only on a terminal. */
 #include <time.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Error and usage reporting in the one format every command shares. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dxl_name_hash: the hash that orders directory entries on media.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Checksums are set at commit from the block's kind, so no caller can
  * forget one: the kind follows from the region, then the magic. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * format: the on-media structures of a daxlease pool, and pure functions
  * over their bytes (checksums, verification, encoding).  Shared by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Inode checksum and verification (pure functions over the block). */
 #include <dirent.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * B+tree node encoding: initialisation, checksum and structural checks.
  * Pure functions over a node's bytes (see format.h for the layout).

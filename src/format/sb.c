@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Superblock: layout at mkfs, checksum and verification. */
 #include <stddef.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fsck helpers: growable arrays, a u64 hash map and bitmap scanning.
  * Everything here is sized by what fsck finds in use (inodes, tree nodes,

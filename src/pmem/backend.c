@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pmem backends: find out what a path is, size it, and map it aligned.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Persistence primitives: cache line write-back, fences, non-temporal
  * copies, and the msync fallback for mappings that are not DAX.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The runtime handle, shared by the files of the runtime layer. */
 #ifndef DXL_RT_INTERNAL_H
 #define DXL_RT_INTERNAL_H

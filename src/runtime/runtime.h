@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * runtime: state shared by every process that has a pool open, in a small
  * file under /dev/shm (or $DXL_RUNTIME_DIR), named by the pool's UUID — no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * crc32c (Castagnoli, reflected polynomial 0x82F63B78).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # mkfs, info, put/get round trips, namespace commands, cat, truncate, stat, fsck.
 source "$(dirname "$0")/lib.sh"
 

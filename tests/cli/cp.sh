@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # cp with and without --reflink: the copy has the data, and changing the copy
 # leaves the original alone.
 source "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # daxlease io: each command's documented output, and data checked against
 # the same bytes built locally (crc via 'put' of the local copy, and cmp).
 source "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Layout leases, pins and mappings from the command line: a holder in the
 # background ('io ... -c "lease 0 0" -c wait-break &'), a breaker in the
 # foreground, 'daxlease leases' in between. Only generous liveness bounds

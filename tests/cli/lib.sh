@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared set-up for the CLI tests: sourced with the daxlease binary as $1.
 # Each test gets a fresh temporary directory, removed however the test ends.
 set -euo pipefail

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Help on every command, usage errors (exit 2), bad sizes and durations.
 source "$(dirname "$0")/lib.sh"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fsx through the mount: random operations with ordinary system calls
  * (open, pwrite, pread, ftruncate, fallocate, copy_file_range, rename(at2),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A truncate made through the mount breaks a layout lease held by another
  * process: the mount server is just one more process of the pool.

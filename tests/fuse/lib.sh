@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared set-up for the mount tests: sourced with the daxlease binary as $1.
 # Makes a pool and a mount point in a fresh temporary directory; whatever
 # happens, the trap unmounts and removes it. Exits 77 (CTest SKIP) with a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The mounted pool driven by ordinary tools: cp -a in and out, append,
 # truncate, sparse dd, mv over a file, hard and symbolic links, du vs stat,
 # df vs daxlease info, chmod/chown/touch, fallocate, other processes' changes,
