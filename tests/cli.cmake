@@ -5,6 +5,7 @@ if(TARGET daxlease-cli)
   foreach(name basic io cp usage leases)
     add_test(NAME cli_${name}
              COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/${name}.sh $<TARGET_FILE:daxlease-cli>)
-    set_tests_properties(cli_${name} PROPERTIES TIMEOUT 300)
+    set_tests_properties(cli_${name} PROPERTIES TIMEOUT 300
+                         ENVIRONMENT DXL_PROJECT_VERSION=${PROJECT_VERSION})
   endforeach()
 endif()

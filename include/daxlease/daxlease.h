@@ -35,12 +35,12 @@
 #include <sys/types.h>
 #include <time.h>
 
+/* DXL_VERSION_MAJOR, _MINOR, _PATCH, _STRING: generated from CMakeLists.txt's version. */
+#include "daxlease/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define DXL_VERSION_MAJOR 0
-#define DXL_VERSION_MINOR 1
 
 typedef struct dxl_pool dxl_pool;
 typedef struct dxl_file dxl_file;
@@ -48,6 +48,9 @@ typedef struct dxl_dir dxl_dir;
 
 /* The calling thread's message for its last failed call ("" if none). */
 const char *dxl_errmsg(void);
+
+/* The library's version, "MAJOR.MINOR.PATCH" (DXL_VERSION_STRING when it was built). */
+const char *dxl_version(void);
 
 /* ---------------------------------------------------------------- pool */
 

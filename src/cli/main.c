@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 		return CLI_OK;
 	}
 	if (strcmp(name, "--version") == 0) {
-		printf("daxlease %d.%d\n", DXL_VERSION_MAJOR, DXL_VERSION_MINOR);
+		printf("daxlease %s\n", dxl_version());
 		return CLI_OK;
 	}
 	if (strcmp(name, "help") == 0) {

@@ -20,7 +20,10 @@ expect 2 help nosuch
 expect 2
 expect 2 nosuch
 ok --version
-matches '^daxlease [0-9]+\.[0-9]+$'
+# MAJOR.MINOR.PATCH, and exactly the project's version when tests/cli.cmake
+# passes it (CMakeLists.txt's project(VERSION) is the one source)
+matches '^daxlease [0-9]+\.[0-9]+\.[0-9]+$'
+if [ -n "${DXL_PROJECT_VERSION:-}" ]; then has_line "daxlease $DXL_PROJECT_VERSION"; fi
 
 step "missing and extra arguments"
 for args in "mkfs" "fsck" "info" "ls" "stat x" "mkdir x" "rm x" "mv x y" "put x y" \
