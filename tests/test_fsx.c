@@ -650,6 +650,73 @@ static void op_fallocate(struct minode *m, dxl_file *f, const char *name)
 	check_after(m, f, off, len);
 }
 
+/* Collapse range, insert range (unit-aligned, inside the file) and
+ * unshare range; the model moves its bytes and its per-unit allocation
+ * bound with them. */
+static void op_shift(struct minode *m, dxl_file *f, const char *name)
+{
+	uint64_t su = (m->size + g_unit - 1) / g_unit, fu, n, u;
+	int kind = (int)rnd_below(3), rc;
+
+	if (kind == 2) {
+		uint64_t off, len;
+		int keep = (int)rnd_below(2);
+		pick_range(&off, &len);
+		logop("fallocate unshare%s %s m%d off %" PRIu64 " len %" PRIu64, keep ? "|keep" : "",
+		      name, m->id, off, len);
+		rc = dxl_fallocate(f, FALLOC_FL_UNSHARE_RANGE | (keep ? FALLOC_FL_KEEP_SIZE : 0), off, len);
+		if (rc == -ENOSPC) {
+			g_enospc++;
+			may_set(m, off, len);
+			check_after(m, f, off, len);
+			return;
+		}
+		FX(rc == 0, "unshare(%" PRIu64 ", %" PRIu64 ") returned %d (%s)", off, len, rc, strerror(-rc));
+		may_set(m, off, len);
+		if (!keep && off + len > m->size)
+			m->size = off + len;
+		check_after(m, f, off, len);
+		return;
+	}
+	if (su < 2)
+		return;
+	fu = rnd_below(su - 1);
+	n = 1 + rnd_below(kind == 0 ? su - 1 - fu : (su < 4 ? su : 4));
+	uint64_t off = fu * g_unit, len = n * g_unit;
+	if (kind == 0 && off + len >= m->size)
+		return; /* collapse must end inside the file */
+	if (kind == 1) {
+		if (m->size + len > g_max)
+			return;
+		for (u = g_max_units - n; u < g_max_units; u++)
+			if (m->may[u])
+				return; /* the model could not follow units moved past its end */
+	}
+	logop("fallocate %s %s m%d off %" PRIu64 " len %" PRIu64 " (size %" PRIu64 ")",
+	      kind == 0 ? "collapse" : "insert", name, m->id, off, len, m->size);
+	rc = dxl_fallocate(f, kind == 0 ? FALLOC_FL_COLLAPSE_RANGE : FALLOC_FL_INSERT_RANGE, off, len);
+	FX(rc == 0, "%s(%" PRIu64 ", %" PRIu64 ") returned %d (%s)", kind == 0 ? "collapse" : "insert",
+	   off, len, rc, strerror(-rc));
+	if (kind == 0) {
+		memmove(m->buf + off, m->buf + off + len, m->size - off - len);
+		memset(m->buf + m->size - len, 0, len);
+		m->size -= len;
+		for (u = fu; u + n < g_max_units; u++)
+			m->may[u] = m->may[u + n];
+		for (; u < g_max_units; u++)
+			m->may[u] = 0;
+	} else {
+		memmove(m->buf + off + len, m->buf + off, m->size - off);
+		memset(m->buf + off, 0, len);
+		m->size += len;
+		for (u = g_max_units - 1; u >= fu + n; u--)
+			m->may[u] = m->may[u - n];
+		for (u = fu; u < fu + n; u++)
+			m->may[u] = 0;
+	}
+	check_after(m, f, off, m->size - off);
+}
+
 static void op_reflink(void)
 {
 	int ss = pick_existing(), ds = pick_existing();
@@ -868,8 +935,12 @@ static void one_op(void)
 		op_truncate(m, f, g_slot_path[s]);
 		return;
 	}
-	if (r < 58) {
+	if (r < 55) {
 		op_fallocate(m, f, g_slot_path[s]);
+		return;
+	}
+	if (r < 60) {
+		op_shift(m, f, g_slot_path[s]);
 		return;
 	}
 	op_write(m, f, g_slot_path[s]);

@@ -201,6 +201,53 @@ static void test_range_granularity(void)
 	CHECK_OK(dxl_close(f));
 }
 
+/* Collapse and insert range move everything from their offset on: a
+ * lease past the offset is broken (here: revoked at once, the holder
+ * being this process without an event thread), one wholly before it is
+ * not; the data moves as it should. */
+static void test_shift_breaks(void)
+{
+	printf("test 6b: collapse and insert range break the leases from their offset on\n");
+	for (int insert = 0; insert < 2; insert++) {
+		lt_fill(g_pool, "/f3s", 0, 8 * U, 5);
+		dxl_file *f = open_rw("/f3s");
+		struct lt_seen sb, sa;
+		dxl_lease *before, *after;
+		memset(&sb, 0, sizeof(sb));
+		memset(&sa, 0, sizeof(sa));
+		CHECK_OK(dxl_lease_take(f, 0, 2 * U, 0, lt_seen_cb, &sb, &before));
+		CHECK_OK(dxl_lease_take(f, 6 * U, U, 0, lt_seen_cb, &sa, &after));
+		CHECK_OK(dxl_fallocate(f, insert ? FALLOC_FL_INSERT_RANGE : FALLOC_FL_COLLAPSE_RANGE,
+				       3 * U, 2 * U));
+		CHECK_RC(dxl_lease_state(before), DXL_LEASE_ACTIVE);
+		CHECK_RC(dxl_lease_state(after), DXL_LEASE_REVOKED);
+		CHECK(lt_size(g_pool, "/f3s") == (insert ? 10 : 6) * U);
+		CHECK(lt_diff(g_pool, "/f3s", 0, 3 * U, 5, 0) == 0);
+		if (insert) {
+			CHECK(lt_diff(g_pool, "/f3s", 3 * U, 2 * U, 0, 1) == 0); /* the hole */
+			/* what was at 3U..8U is at 5U..10U now */
+			uint8_t b[U];
+			CHECK_RC(dxl_pread(f, b, U, 7 * U), (long long)U);
+			CHECK(b[0] == lt_pat(5, 5 * U) && b[U - 1] == lt_pat(5, 6 * U - 1));
+		} else {
+			uint8_t b[U];
+			CHECK_RC(dxl_pread(f, b, U, 3 * U), (long long)U);
+			CHECK(b[0] == lt_pat(5, 5 * U) && b[U - 1] == lt_pat(5, 6 * U - 1));
+		}
+		/* bad ranges change nothing */
+		CHECK_RC(dxl_fallocate(f, FALLOC_FL_COLLAPSE_RANGE, U + 1, U), -EINVAL);
+		CHECK_RC(dxl_fallocate(f, FALLOC_FL_COLLAPSE_RANGE, 0, 64 * U), -EINVAL);
+		CHECK_RC(dxl_fallocate(f, FALLOC_FL_INSERT_RANGE, 64 * U, U), -EINVAL);
+		CHECK_RC(dxl_fallocate(f, FALLOC_FL_INSERT_RANGE | FALLOC_FL_KEEP_SIZE, 0, U), -EINVAL);
+		CHECK(lt_size(g_pool, "/f3s") == (insert ? 10 : 6) * U);
+		CHECK_OK(dxl_lease_release(before));
+		CHECK_OK(dxl_lease_release(after));
+		dxl_event_dispatch(g_pool);
+		CHECK_OK(dxl_close(f));
+		CHECK_OK(dxl_unlink(g_pool, "/f3s"));
+	}
+}
+
 /* ------------------------------------------------------------- test 7 */
 
 static void test_refusing(void)
@@ -444,6 +491,7 @@ int main(int argc, char **argv)
 
 	test_longterm_needs_lease();
 	test_range_granularity();
+	test_shift_breaks();
 	test_refusing();
 	test_per_lease_callbacks();
 	test_own_fd();

@@ -178,7 +178,13 @@ int dxl_truncate(dxl_pool *pool, const char *path, uint64_t size);
 
 /* mode: 0 (allocate, extend size), or FALLOC_FL_KEEP_SIZE,
  * FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE, FALLOC_FL_ZERO_RANGE
- * (optionally |FALLOC_FL_KEEP_SIZE) — the Linux values from <linux/falloc.h>. */
+ * (optionally |FALLOC_FL_KEEP_SIZE), FALLOC_FL_UNSHARE_RANGE (optionally
+ * |FALLOC_FL_KEEP_SIZE: shared units get private copies, holes storage),
+ * FALLOC_FL_COLLAPSE_RANGE or FALLOC_FL_INSERT_RANGE (alone; off and len
+ * multiples of the unit; collapse must end before EOF, insert start
+ * before it) — the Linux values from <linux/falloc.h>.  Collapse and
+ * insert move everything from off on, so they break the leases from off
+ * to beyond EOF first, like a truncate. */
 int dxl_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len);
 
 /* Share src's blocks into dst (copy on write afterwards). src_off, dst_off

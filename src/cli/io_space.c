@@ -40,6 +40,21 @@ int io_fzero(struct io_ctx *ctx, const struct io_args *a)
 	return fallocate_cmd(ctx, a, FALLOC_FL_ZERO_RANGE);
 }
 
+int io_fcollapse(struct io_ctx *ctx, const struct io_args *a)
+{
+	return fallocate_cmd(ctx, a, FALLOC_FL_COLLAPSE_RANGE);
+}
+
+int io_finsert(struct io_ctx *ctx, const struct io_args *a)
+{
+	return fallocate_cmd(ctx, a, FALLOC_FL_INSERT_RANGE);
+}
+
+int io_funshare(struct io_ctx *ctx, const struct io_args *a)
+{
+	return fallocate_cmd(ctx, a, FALLOC_FL_UNSHARE_RANGE);
+}
+
 int io_reflink(struct io_ctx *ctx, const struct io_args *a)
 {
 	uint64_t soff = 0, doff = 0, len = 0;

@@ -181,3 +181,62 @@ int dxl_ext_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t 
 		end = lo;
 	}
 }
+
+/*
+ * Collapse and insert range: move every extent at or after `from` by n
+ * units, down (the n units below `from` are empty: the caller removed
+ * them) or up (an extent across `from` is split there first).  Records
+ * are re-keyed, nothing is freed or allocated: shared units stay shared,
+ * pins stay on their units.  Resumable: *cursor starts at `from` (down) or
+ * UINT64_MAX (up) and records the progress; on -EAGAIN (the transaction
+ * is full) the caller commits and calls again with the same cursor.
+ */
+int dxl_ext_shift(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t from, uint64_t n,
+		  int down, uint64_t *cursor)
+{
+	struct dxl_broot root;
+	struct dxl_extent e, keep;
+	uint64_t k;
+	int rc;
+
+	dxl_inode_broot(ino, &root);
+	if (!down && *cursor == UINT64_MAX && from > 0 &&
+	    ext_get(fs, tx, &root, from - 1, DXL_BT_LE, &k, &e) == 0 && k + e.len > from) {
+		keep = e;
+		keep.len = (uint32_t)(from - k);
+		e.phys += from - k;
+		e.len -= keep.len;
+		rc = ext_put(fs, tx, &root, k, &keep, 1);
+		if (rc == 0)
+			rc = ext_put(fs, tx, &root, from, &e, 0);
+		if (rc)
+			return rc;
+	}
+	for (;;) {
+		if (dxl_tx_full(tx))
+			return -EAGAIN;
+		rc = ext_get(fs, tx, &root, *cursor, down ? DXL_BT_GE : DXL_BT_LE, &k, &e);
+		if (rc == -ENOENT || (rc == 0 && k < from))
+			return 0;
+		if (rc)
+			return rc;
+		if (!down && k > UINT64_MAX - n - e.len)
+			return dxl_err(EFBIG, "inode %llu: extent at unit %llu would move past the "
+					      "largest file", (unsigned long long)ino, (unsigned long long)k);
+		rc = dxl_bt_delete(fs, tx, &root, k);
+		if (rc == 0)
+			rc = ext_put(fs, tx, &root, down ? k - n : k + n, &e, 0);
+		if (rc)
+			return rc == -EEXIST ? dxl_err(EUCLEAN, "inode %llu: moving the extent at unit "
+							       "%llu onto another", (unsigned long long)ino,
+						      (unsigned long long)k)
+					     : rc;
+		/* next: above it (down), below it (up); it moved out of the way */
+		if (down)
+			*cursor = k + 1;
+		else if (k == from)
+			return 0;
+		else
+			*cursor = k - 1;
+	}
+}

@@ -479,6 +479,72 @@ static int punch_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t e
 	return rc;
 }
 
+/*
+ * Collapse range: [off, off + len) goes, what follows moves down and the
+ * file shrinks by len.  Insert range: a hole of len opens at off, what
+ * follows moves up and the file grows by len.  Both unit-aligned.  One
+ * transaction when it fits (the usual file of a few extents); otherwise
+ * each transaction leaves a consistent pool, the size changing in the
+ * last (a crash in between shows the move half done, as on XFS).
+ */
+static int shift_range(struct dxl_fs *fs, uint64_t ino, uint64_t off, uint64_t len, int collapse)
+{
+	uint64_t fu = off >> fs->unit_shift, n = len >> fs->unit_shift;
+	uint64_t cursor = collapse ? fu + n : UINT64_MAX;
+	int rc = dxl_ilock_check(fs, ino, collapse ? "collapse range" : "insert range");
+	int removed = !collapse, more;
+
+	do {
+		struct dxl_tx *tx = dxl_tx_begin(&fs->j);
+		const struct dxl_inode *in = NULL;
+
+		more = 0;
+		if (rc == 0 && !removed) {
+			rc = dxl_ext_remove(fs, tx, ino, fu, n);
+			if (rc == 0)
+				removed = 1;
+		}
+		if (rc == 0)
+			rc = dxl_ext_shift(fs, tx, ino, collapse ? fu + n : fu, n, collapse, &cursor);
+		if (rc == -EAGAIN) {
+			more = 1;
+			rc = 0;
+		} else if (rc == 0) {
+			rc = dxl_inode_read(fs, tx, ino, &in);
+			if (rc == 0)
+				rc = set_times(fs, tx, ino, collapse ? in->size - len : in->size + len, 1);
+		}
+		rc = tx_end(fs, tx, rc);
+	} while (rc == 0 && more);
+	dxl_fs_layout_changed(fs, ino, off, UINT64_MAX);
+	return rc;
+}
+
+/* The checks collapse and insert make before anything changes. */
+static int shift_check(struct dxl_fs *fs, dxl_file *f, int collapse, uint64_t off, uint64_t len)
+{
+	const struct dxl_inode *in;
+	const char *op = collapse ? "collapse range" : "insert range";
+	int rc = dxl_file_inode(fs, f, &in);
+
+	if (rc)
+		return rc;
+	if ((off | len) & (fs->unit - 1))
+		return dxl_err(EINVAL, "fallocate %s %llu+%llu: offset and length must be multiples "
+				       "of the allocation unit (%llu)", op, (unsigned long long)off,
+			       (unsigned long long)len, (unsigned long long)fs->unit);
+	if (collapse && off + len >= in->size)
+		return dxl_err(EINVAL, "fallocate collapse range %llu+%llu: reaches the end of the "
+				       "file (%llu); truncate instead", (unsigned long long)off,
+			       (unsigned long long)len, (unsigned long long)in->size);
+	if (!collapse && off >= in->size)
+		return dxl_err(EINVAL, "fallocate insert range at %llu: at or past the end of the "
+				       "file (%llu)", (unsigned long long)off, (unsigned long long)in->size);
+	if (!collapse && len > DXL_MAX_FILE - in->size)
+		return dxl_err(EFBIG, "fallocate insert range: the file would pass the largest size");
+	return 0;
+}
+
 int dxl_fs_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
 {
 	struct dxl_fs *fs;
@@ -494,17 +560,37 @@ int dxl_fs_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
 	if (off > DXL_MAX_FILE || len > DXL_MAX_FILE - off)
 		return dxl_err(EFBIG, "fallocate %llu+%llu: beyond the largest file size",
 			       (unsigned long long)off, (unsigned long long)len);
-	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE |
+		     FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE))
 		return dxl_err(EOPNOTSUPP, "fallocate: mode %#x is not supported", mode);
-	if ((mode & FALLOC_FL_PUNCH_HOLE) && (!keep || (mode & FALLOC_FL_ZERO_RANGE)))
+	if ((mode & FALLOC_FL_PUNCH_HOLE) && (!keep || (mode & ~(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))))
 		return dxl_err(EOPNOTSUPP, "fallocate: punching a hole needs KEEP_SIZE, and nothing else");
+	if ((mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) &&
+	    (mode & ~(FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE) ||
+	     (mode & FALLOC_FL_COLLAPSE_RANGE && mode & FALLOC_FL_INSERT_RANGE)))
+		return dxl_err(EINVAL, "fallocate: collapse and insert range take no other flag");
+	if ((mode & FALLOC_FL_UNSHARE_RANGE) && (mode & ~(FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_KEEP_SIZE)))
+		return dxl_err(EINVAL, "fallocate: unshare range takes only KEEP_SIZE besides");
 	fs = &f->pool->fs;
 	rc = dxl_fs_lock_ino(fs, f->ino);
 	if (rc)
 		return rc;
-	/* a punch removes units; zeroing copies shared ones: both remap */
+	if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) {
+		int collapse = !!(mode & FALLOC_FL_COLLAPSE_RANGE);
+		/* everything from off on moves: its leases break, like a punch */
+		rc = shift_check(fs, f, collapse, off, len);
+		if (rc == 0)
+			rc = dxl_fs_break(fs, f->ino, off, UINT64_MAX, nonblocking(f), 0);
+		if (rc == 0) /* the break may have dropped the locks: look again */
+			rc = shift_check(fs, f, collapse, off, len);
+		if (rc == 0)
+			rc = shift_range(fs, f->ino, off, len, collapse);
+		dxl_fs_unlock_ino(fs, f->ino);
+		return rc;
+	}
+	/* a punch removes units; zeroing and unsharing copy shared ones: all remap */
 	if ((mode & FALLOC_FL_PUNCH_HOLE) ||
-	    ((mode & FALLOC_FL_ZERO_RANGE) && leases_exist(fs) &&
+	    ((mode & (FALLOC_FL_ZERO_RANGE | FALLOC_FL_UNSHARE_RANGE)) && leases_exist(fs) &&
 	     dxl_file_range_has_shared(fs, f->ino, off, off + len, &rc)))
 		rc = dxl_fs_break(fs, f->ino, off, off + len, nonblocking(f), 0);
 	if (rc)
@@ -513,7 +599,10 @@ int dxl_fs_fallocate(dxl_file *f, int mode, uint64_t off, uint64_t len)
 		rc = punch_range(fs, f->ino, off, off + len);
 	else
 		rc = alloc_range(fs, f->ino, off, off + len,
-				 (mode & FALLOC_FL_ZERO_RANGE) ? ALLOC_ZERO : ALLOC_FILL, keep, 1);
+				 (mode & FALLOC_FL_ZERO_RANGE)	  ? ALLOC_ZERO
+				 : (mode & FALLOC_FL_UNSHARE_RANGE) ? ALLOC_PRIVATE
+								    : ALLOC_FILL,
+				 keep, 1);
 	dxl_fs_unlock_ino(fs, f->ino);
 	return rc;
 }

@@ -255,6 +255,11 @@ int dxl_ext_insert(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t 
  * before the whole range was done (commit and call again). */
 int dxl_ext_remove(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t fu,
 		   uint64_t len);
+/* Move the extents at or after from by n units, down or up (collapse and
+ * insert range); -EAGAIN: commit and call again with the same cursor,
+ * which starts at from (down) or UINT64_MAX (up) (extent.c). */
+int dxl_ext_shift(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t from, uint64_t n,
+		  int down, uint64_t *cursor);
 
 /* ---------------------------------------------------------------- refcount.c */
 /* Share count of a unit: 1 if no record (allocated, unshared). */
