@@ -174,8 +174,41 @@ static void test_mkdir_rmdir(void)
 	for (int i = 100; i < 4990; i += 100)
 		longpath[i] = '/';
 	longpath[4999] = '\0';
-	CHECK_RC(dxl_stat(P, longpath, &st), -ENAMETOOLONG);
-	CHECK_RC(dxl_mkdir(P, longpath, 0755), -ENAMETOOLONG);
+	/* longer than PATH_MAX is no error: such paths name deep trees */
+	CHECK_RC(dxl_stat(P, longpath, &st), -ENOENT);
+	CHECK_RC(dxl_mkdir(P, longpath, 0755), -ENOENT);
+	{
+		/* a tree deeper than PATH_MAX, built and taken down by full paths */
+		char *deep = calloc(1, 40 * 201 + 16), *huge;
+		size_t n = 0;
+		int i;
+		CHECK(deep != NULL);
+		for (i = 0; i < 40; i++) {
+			deep[n++] = '/';
+			memset(deep + n, 'd', 200);
+			n += 200;
+			deep[n] = '\0';
+			CHECK_OK(dxl_mkdir(P, deep, 0755));
+		}
+		CHECK(n > 8000);
+		strcpy(deep + n, "/leaf");
+		mkfile(deep);
+		CHECK(st_of(deep).ino != 0);
+		CHECK_OK(dxl_unlink(P, deep));
+		for (i = 40; i > 0; i--) {
+			deep[n] = '\0';
+			CHECK_OK(dxl_rmdir(P, deep));
+			n -= 201;
+		}
+		/* only a path of DXL_PATH_WALK_MAX bytes is refused */
+		huge = malloc(DXL_PATH_WALK_MAX + 1);
+		CHECK(huge != NULL);
+		memset(huge, '/', DXL_PATH_WALK_MAX);
+		huge[DXL_PATH_WALK_MAX] = '\0';
+		CHECK_RC(dxl_stat(P, huge, &st), -ENAMETOOLONG);
+		free(huge);
+		free(deep);
+	}
 
 	/* walk rules: ".", "..", root's parent is the root */
 	CHECK_RC(st_of("/a/b/..").ino, st_of("/a").ino);

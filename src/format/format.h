@@ -353,6 +353,9 @@ void dxl_fmt_finalize(const struct dxl_sb *sb, uint64_t blk, void *block);
 
 /* ------------------------------------------------------------ sanity limits */
 #define DXL_PATH_MAX 4096u
+/* The longest path the library walks (a bound on a malformed call's work,
+ * not a limit of the tree: paths deeper than PATH_MAX are fine) */
+#define DXL_PATH_WALK_MAX (1u << 20)
 #define DXL_SYMLINK_MAX (DXL_INODE_ROOT_CAP)
 #define DXL_SYMLOOP_MAX 40
 

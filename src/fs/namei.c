@@ -4,9 +4,12 @@
  *
  * Rules (docs/namespace.md has the long form):
  *  - Paths are absolute in the pool; a missing leading '/' means the same.
- *    Repeated slashes are one.  The empty path is -ENOENT; a path of
- *    DXL_PATH_MAX bytes or more (no room for the NUL, as PATH_MAX counts
- *    it) is -ENAMETOOLONG, and so is a component over DXL_NAME_MAX.
+ *    Repeated slashes are one.  The empty path is -ENOENT; a component
+ *    over DXL_NAME_MAX is -ENAMETOOLONG.  A path has no length limit of
+ *    the kernel's PATH_MAX kind (a mount hands the library paths counted
+ *    from the pool's root, which can be as deep as the tree): only one of
+ *    DXL_PATH_WALK_MAX bytes or more, there to bound the work of a
+ *    malformed call, is -ENAMETOOLONG.
  *  - "." is the directory itself; ".." is the directory's parent field
  *    (the root's parent is the root).  Both are resolved on the walk, not
  *    stored as entries.
@@ -22,16 +25,42 @@
  * no recursion and no stack of link states, and the length check of the
  * expanded path bounds the work.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "fs.h"
 
 struct walk {
-	char buf[DXL_PATH_MAX];
+	char *buf;        /* small, or allocated for a long path */
 	size_t n;         /* bytes in buf */
+	size_t cap;
 	int links;        /* symlinks followed so far */
+	char small[DXL_PATH_MAX];
 };
+
+/* Start a walk of path[0, len). */
+static int walk_init(struct walk *w, const char *path, size_t len)
+{
+	w->buf = w->small;
+	w->cap = sizeof(w->small);
+	if (len >= w->cap) {
+		w->buf = malloc(len + 1);
+		if (!w->buf)
+			return dxl_err(ENOMEM, "path walk: out of memory");
+		w->cap = len + 1;
+	}
+	memcpy(w->buf, path, len);
+	w->n = len;
+	w->links = 0;
+	return 0;
+}
+
+static void walk_fini(struct walk *w)
+{
+	if (w->buf != w->small)
+		free(w->buf);
+}
 
 static int is_dot(const char *s, size_t len)
 {
@@ -62,11 +91,21 @@ static int expand_link(struct dxl_fs *fs, struct dxl_tx *tx, struct walk *w, siz
 	if (memchr(target, '\0', tlen))
 		return dxl_err(EUCLEAN, "%.*s: symbolic link inode %llu has a NUL in its target",
 			       (int)e, w->buf, (unsigned long long)in->ino);
-	if (tlen + (w->n - e) >= DXL_PATH_MAX)
+	if (tlen + (w->n - e) >= DXL_PATH_WALK_MAX)
 		return dxl_err(ENAMETOOLONG,
 			       "%.*s: path is longer than %u bytes after following the "
 			       "symbolic link",
-			       (int)e, w->buf, DXL_PATH_MAX - 1);
+			       (int)e, w->buf, DXL_PATH_WALK_MAX - 1);
+	if (tlen + (w->n - e) >= w->cap) {
+		size_t cap = tlen + (w->n - e) + 1;
+		char *nb = malloc(cap);
+		if (!nb)
+			return dxl_err(ENOMEM, "path walk: out of memory");
+		memcpy(nb, w->buf, w->n);
+		walk_fini(w);
+		w->buf = nb;
+		w->cap = cap;
+	}
 	memmove(w->buf + tlen, w->buf + e, w->n - e);
 	memcpy(w->buf, target, tlen);
 	w->n = tlen + (w->n - e);
@@ -159,12 +198,12 @@ static int path_len(const char *path, size_t *len)
 {
 	if (path == NULL)
 		return dxl_err(EINVAL, "no path given");
-	*len = strnlen(path, DXL_PATH_MAX);
+	*len = strnlen(path, DXL_PATH_WALK_MAX);
 	if (*len == 0)
 		return dxl_err(ENOENT, "empty path");
-	if (*len >= DXL_PATH_MAX)
+	if (*len >= DXL_PATH_WALK_MAX)
 		return dxl_err(ENAMETOOLONG, "path '%.40s...' is longer than %u bytes", path,
-			       DXL_PATH_MAX - 1);
+			       DXL_PATH_WALK_MAX - 1);
 	return 0;
 }
 
@@ -175,12 +214,13 @@ int dxl_namei(struct dxl_fs *fs, struct dxl_tx *tx, const char *path, int follow
 	size_t len = 0;
 	int rc = path_len(path, &len);
 
+	if (rc == 0)
+		rc = walk_init(&w, path, len);
 	if (rc)
 		return rc;
-	memcpy(w.buf, path, len);
-	w.n = len;
-	w.links = 0;
-	return walk(fs, tx, &w, follow, ino);
+	rc = walk(fs, tx, &w, follow, ino);
+	walk_fini(&w);
+	return rc;
 }
 
 int dxl_namei_parent(struct dxl_fs *fs, struct dxl_tx *tx, const char *path, uint64_t *dir,
@@ -206,10 +246,11 @@ int dxl_namei_parent(struct dxl_fs *fs, struct dxl_tx *tx, const char *path, uin
 			       path + start, end - start, DXL_NAME_MAX);
 	/* The directory part keeps its trailing '/', so the walk insists that
 	 * it is a directory (following a final symlink to one). */
-	memcpy(w.buf, path, start);
-	w.n = start;
-	w.links = 0;
+	rc = walk_init(&w, path, start);
+	if (rc)
+		return rc;
 	rc = walk(fs, tx, &w, 1, dir);
+	walk_fini(&w);
 	if (rc)
 		return rc;
 	/* walk() only returns non-directories for a last component without

@@ -122,20 +122,20 @@ static void set_io_mode(const struct dxf_ctx *c, struct fuse_file_info *fi)
 static int new_owner(const char *path, uid_t *uid, gid_t *gid, bool *sgid)
 {
 	const struct fuse_context *fc = fuse_get_context();
-	char parent[PATH_MAX];
 	struct dxl_stat ps;
 	const char *slash = strrchr(path, '/');
 	size_t n = slash ? (size_t)(slash - path) : 0;
+	/* paths from the mount's root may be longer than PATH_MAX */
+	char *parent = n ? strndup(path, n) : NULL;
 	int rc;
 
 	*uid = fc->uid;
 	*gid = fc->gid;
 	*sgid = false;
-	if (n >= sizeof(parent))
-		return -ENAMETOOLONG;
-	memcpy(parent, path, n);
-	parent[n] = '\0';
+	if (n && !parent)
+		return -ENOMEM;
 	rc = dxl_stat(ctx()->pool, n ? parent : "/", &ps);
+	free(parent);
 	if (rc < 0)
 		return rc;
 	if (ps.mode & S_ISGID) {

@@ -268,6 +268,20 @@ grep -q 'type: *character device' "$T/out" && grep -q 'device: *1,3' "$T/out" ||
 	{ cat "$T/out" >&2; fail "daxlease stat of the device"; }
 ok rm -r "$POOL" /sp
 
+step "a tree deeper than PATH_MAX, through the mount"
+mount_pool
+name=$(printf 'd%.0s' $(seq 200))
+(
+	cd "$MNT" || exit 1
+	for i in $(seq 30); do mkdir "$name" && cd "$name" || exit 1; done
+	echo deep >leaf && [ "$(cat leaf)" = deep ] && mkfifo pipe && ln -s leaf link &&
+		[ "$(cat link)" = deep ]
+) || fail "building a tree 6000 bytes deep through the mount"
+[ "$(find "$MNT/$name" -name leaf | wc -l)" = 1 ] || fail "find does not see the deep leaf"
+rm -r "$MNT/$name" || fail "rm -r of the deep tree"
+unmount_pool
+ok fsck "$POOL"
+
 step "SIGTERM stops a foreground mount cleanly"
 "$DXL" mount -f "$POOL" "$MNT" 2>"$T/err" &
 pid=$!
