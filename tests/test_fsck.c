@@ -29,6 +29,14 @@ static void report(void *arg, const char *msg)
 		fprintf(stderr, "  fsck: %s\n", msg);
 }
 
+/* Keeps the messages fsck reported, for the checks that read them. */
+static char said[4096];
+static void keep_report(void *arg, const char *msg)
+{
+	(void)arg;
+	snprintf(said + strlen(said), sizeof(said) - strlen(said), "%s\n", msg);
+}
+
 static uint8_t *map_pool(const char *path, size_t *len)
 {
 	struct stat st;
@@ -181,6 +189,19 @@ int main(int argc, char **argv)
 		 (int)getpid());
 	snprintf(work, sizeof(work), "%s/dxl_fsck_%d.work", tmp ? tmp : "/tmp", (int)getpid());
 	populate(pristine);
+
+	/* a store too small for a pool: the message gives its real size */
+	{
+		int fd = open(work, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		CHECK(fd >= 0 && ftruncate(fd, 4096) == 0);
+		close(fd);
+		said[0] = '\0';
+		memset(&r, 0, sizeof(r));
+		CHECK(dxl_fsck(work, 0, keep_report, NULL, &r) != 0 || r.problems > 0);
+		CHECK(strstr(said, "4096 bytes") != NULL || strstr(dxl_errmsg(), "4096 bytes") != NULL);
+		CHECK(strstr(said, "(0 bytes)") == NULL);
+		unlink(work);
+	}
 
 	/* clean */
 	fsck_clean(pristine, &r);

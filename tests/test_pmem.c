@@ -458,6 +458,12 @@ static void test_fake_devdax(void)
 	CHECK_OK(dxl_pmem_open("/dev/zero", 4u << 20, 0, &pm));
 	CHECK(pm.size == 4u << 20);
 	dxl_pmem_close(&pm);
+	{
+		/* mkfs names the device's alignment, read before the store closed */
+		struct dxl_mkfs_opts o = { .unit = 4096 };
+		CHECK_RC(dxl_mkfs("/dev/zero", &o), -EINVAL);
+		CHECK(strstr(dxl_errmsg(), "mapping alignment 2097152") != NULL);
+	}
 
 	write_file(f, "3000\n", 5);
 	expect_fail("/dev/zero", 0, 0, ENODEV, "bad alignment");

@@ -72,9 +72,10 @@ int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts)
 	req.journal_size = opts->journal_size;
 	req.meta_size = opts->meta_size;
 	if (req.unit < pm.align) {
+		uint64_t align = pm.align; /* close clears pm */
 		dxl_pmem_close(&pm);
 		return dxl_err(EINVAL, "mkfs %s: unit %llu is below the device's mapping alignment %llu",
-			       path, (unsigned long long)req.unit, (unsigned long long)pm.align);
+			       path, (unsigned long long)req.unit, (unsigned long long)align);
 	}
 	rc = dxl_sb_layout(&sb, &req);
 	if (rc) {

@@ -197,8 +197,9 @@ static int check_superblock(struct ck *ck, const char *path)
 	if (rc)
 		return rc;
 	if (pm.size < 2 * DXL_BLOCK_SIZE) {
+		uint64_t size = pm.size; /* close clears pm */
 		dxl_pmem_close(&pm);
-		PROBLEM(ck, "the store is too small (%llu bytes) to hold a pool", ull(pm.size));
+		PROBLEM(ck, "the store is too small (%llu bytes) to hold a pool", ull(size));
 		return -EUCLEAN;
 	}
 	if (dxl_sb_verify((const struct dxl_sb *)pm.base, pm.size) == 0) {
