@@ -357,6 +357,77 @@ static void check_after(struct minode *m, dxl_file *f, uint64_t toff, uint64_t t
 	check_read(f, m, off, len, "read-back");
 }
 
+/* ------------------------------------------------------------ special files */
+
+/* A few FIFOs, sockets and devices beside the files, in /: they have no
+ * contents, but must keep their type and device number across the run
+ * and every reopen, and show in the listing with their type. */
+#define MAX_SPECIAL 3
+static struct {
+	int live;
+	uint32_t mode;
+	uint64_t dev;
+} g_sp[MAX_SPECIAL];
+
+static void sp_path(int i, char *buf, size_t n)
+{
+	snprintf(buf, n, "/sp%d", i);
+}
+
+static uint32_t sp_dt(uint32_t mode)
+{
+	return S_ISFIFO(mode) ? DT_FIFO : S_ISSOCK(mode) ? DT_SOCK : S_ISCHR(mode) ? DT_CHR : DT_BLK;
+}
+
+static void check_special(const char *why)
+{
+	for (int i = 0; i < MAX_SPECIAL; i++) {
+		char path[16];
+		struct dxl_stat st;
+		sp_path(i, path, sizeof(path));
+		int rc = dxl_lstat(g_pool, path, &st);
+		if (!g_sp[i].live) {
+			FX(rc == -ENOENT, "%s: lstat %s returned %d, model: does not exist", why, path, rc);
+			continue;
+		}
+		FX(rc == 0, "%s: lstat %s returned %d (%s)", why, path, rc, strerror(-rc));
+		FX(st.mode == g_sp[i].mode && st.rdev == g_sp[i].dev && st.size == 0,
+		   "%s: %s is mode %o dev %" PRIu64 ", expected %o dev %" PRIu64, why, path, st.mode,
+		   st.rdev, g_sp[i].mode, g_sp[i].dev);
+	}
+}
+
+static void op_special(void)
+{
+	static const uint32_t types[] = { S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK };
+	int i = (int)rnd_below(MAX_SPECIAL);
+	char path[16];
+
+	sp_path(i, path, sizeof(path));
+	if (g_sp[i].live && rnd_below(2)) {
+		logop("unlink special %s", path);
+		FX_OK(dxl_unlink(g_pool, path));
+		g_sp[i].live = 0;
+		return;
+	}
+	if (g_sp[i].live) {
+		check_special("special");
+		return;
+	}
+	uint32_t mode = types[rnd_below(4)] | (uint32_t)(0600 + rnd_below(0100));
+	uint64_t dev = S_ISCHR(mode) || S_ISBLK(mode) ? rnd_below(1u << 20) : 0;
+	logop("mknod %s mode %o dev %" PRIu64, path, mode, dev);
+	int rc = dxl_mknod(g_pool, path, mode, dev);
+	if (rc == -ENOSPC) {
+		g_enospc++;
+		return;
+	}
+	FX(rc == 0, "mknod %s returned %d (%s)", path, rc, strerror(-rc));
+	g_sp[i].live = 1;
+	g_sp[i].mode = mode;
+	g_sp[i].dev = dev;
+}
+
 /* ------------------------------------------------------------ full checks */
 
 static int slot_in_sub(int s)
@@ -372,6 +443,15 @@ static void check_dir(const char *dpath, int sub)
 	int rc;
 	FX_OK(dxl_opendir(g_pool, dpath, &d));
 	while ((rc = dxl_readdir(d, &de)) == 1) {
+		if (!sub && strncmp(de.name, "sp", 2) == 0 && de.name[2] >= '0' &&
+		    de.name[2] < '0' + MAX_SPECIAL && de.name[3] == '\0') {
+			int i = de.name[2] - '0';
+			FX(g_sp[i].live, "readdir %s: entry '%s' exists, model says it does not", dpath,
+			   de.name);
+			FX(de.type == sp_dt(g_sp[i].mode), "readdir %s: '%s' has type %u", dpath, de.name,
+			   de.type);
+			continue;
+		}
 		if (!sub && strcmp(de.name, "sub") == 0) {
 			FX(de.type == DT_DIR, "readdir %s: 'sub' has type %u", dpath, de.type);
 			FX(!seen[MAX_SLOTS], "readdir %s: 'sub' listed twice", dpath);
@@ -430,6 +510,7 @@ static void check_all(const char *why)
 	}
 	check_dir("/", 0);
 	check_dir("/sub", 1);
+	check_special(why);
 }
 
 /* ------------------------------------------------------------ operations */
@@ -903,6 +984,10 @@ static void one_op(void)
 	}
 	if (r < 21) {
 		op_orphan();
+		return;
+	}
+	if (r < 23) {
+		op_special();
 		return;
 	}
 	int s = (int)rnd_below((uint64_t)g_nslots);
