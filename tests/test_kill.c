@@ -4,8 +4,8 @@
  *
  * Each round forks a child that opens the pool and runs random metadata and
  * data operations (create, mkdir, rmdir, pwrite of a pattern derived from
- * (file id, offset, generation), truncate, punch, unlink, rename of files and
- * of directories, link, reflink, fsync).  Before each operation the child
+ * (file id, offset, generation), truncate, punch, collapse and insert range,
+ * unlink, rename of files and of directories, link, reflink, fsync).  Before each operation the child
  * records its intent in a shared-memory log; when the operation returns, it
  * records its result.  The parent sleeps 1-50 ms (counted from the fork in
  * one round of three, else from the moment the child has the pool open)
@@ -97,11 +97,12 @@ struct kmodel {
 
 enum {
 	K_CREATE = 1, K_CREATE_EXIST, K_MKDIR, K_RMDIR, K_RMDIR_NONEMPTY, K_WRITE, K_TRUNC,
-	K_PUNCH, K_UNLINK, K_RENAME, K_RENAME_DIR, K_LINK, K_REFLINK, K_FSYNC,
+	K_PUNCH, K_UNLINK, K_RENAME, K_RENAME_DIR, K_LINK, K_REFLINK, K_FSYNC, K_SHIFT,
 };
 static const char *const op_name[] = { "?", "create", "create-existing", "mkdir", "rmdir",
 				       "rmdir-nonempty", "pwrite", "truncate", "punch", "unlink",
-				       "rename", "rename-dir", "link", "reflink", "fsync" };
+				       "rename", "rename-dir", "link", "reflink", "fsync",
+				       "collapse/insert (off2 1: insert)" };
 
 struct krec {
 	uint32_t type;
@@ -270,6 +271,18 @@ static void apply(struct kmodel *m, const struct krec *r)
 		m->slot[r->b] = m->slot[r->a];
 		m->ino[m->slot[r->a]].nlink++;
 		break;
+	case K_SHIFT:
+		in = &m->ino[m->slot[r->a]];
+		if (r->off2 == 0) { /* collapse */
+			memmove(in->data + r->off, in->data + r->off + r->len, in->size - r->off - r->len);
+			memset(in->data + in->size - r->len, 0, r->len);
+			in->size -= r->len;
+		} else { /* insert */
+			memmove(in->data + r->off + r->len, in->data + r->off, in->size - r->off);
+			memset(in->data + r->off, 0, r->len);
+			in->size += r->len;
+		}
+		break;
 	case K_REFLINK: {
 		struct kino *s = &m->ino[m->slot[r->a]], *d = &m->ino[m->slot[r->b]];
 		memmove(d->data + r->off2, s->data + r->off, r->len);
@@ -412,6 +425,24 @@ static int gen_op(const struct kmodel *m, struct krec *r)
 	if (w < 58) {
 		r->type = K_TRUNC;
 		r->off = rnd_below(2) ? rnd_below(KMAXF + 1) : rnd_below(in->size + 1);
+		return 1;
+	}
+	if (w < 61 && in->size >= 2 * g_unit) {
+		/* collapse or insert range: unit-aligned, inside the file */
+		uint64_t su = in->size / g_unit, fu = rnd_below(su - 1), n;
+		r->type = K_SHIFT;
+		r->off2 = rnd_below(2);
+		if (r->off2 == 0) {
+			n = 1 + rnd_below(su - 1 - fu);
+			if ((fu + n) * g_unit >= in->size)
+				return 0;
+		} else {
+			n = 1 + rnd_below(3);
+			if (in->size + n * g_unit > KMAXF)
+				return 0;
+		}
+		r->off = fu * g_unit;
+		r->len = n * g_unit;
 		return 1;
 	}
 	if (w < 63) {
@@ -558,6 +589,13 @@ static int64_t c_do(const struct kmodel *m, struct krec *r)
 		if (rc)
 			child_fail("reflink %s %" PRIu64 " %s %" PRIu64 " %" PRIu64 " returned %d", pa,
 				   r->off, pb, r->off2, r->len, rc);
+		return 0;
+	case K_SHIFT:
+		rc = dxl_fallocate(c_handle(m, r->a),
+				   r->off2 ? FALLOC_FL_INSERT_RANGE : FALLOC_FL_COLLAPSE_RANGE, r->off, r->len);
+		if (rc)
+			child_fail("%s %s %" PRIu64 "+%" PRIu64 " returned %d",
+				   r->off2 ? "insert range" : "collapse range", pa, r->off, r->len, rc);
 		return 0;
 	case K_FSYNC:
 		rc = rnd_below(2) ? dxl_fsync(c_handle(m, r->a)) : dxl_fdatasync(c_handle(m, r->a));
