@@ -3,3 +3,20 @@
 # shared library's exported symbols, and an install used from outside.
 add_test(NAME spdx_lines COMMAND bash ${CMAKE_SOURCE_DIR}/scripts/check-spdx.sh ${CMAKE_SOURCE_DIR})
 set_tests_properties(spdx_lines PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 60)
+
+if(TARGET daxlease_shared)
+  add_test(NAME abi_exports COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/release/abi_exports.sh
+           $<TARGET_FILE:daxlease_shared> ${CMAKE_SOURCE_DIR}/include)
+  set_tests_properties(abi_exports PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 60)
+
+  # the build's sanitizers go to the consumer too (its runtime must come first)
+  set(dxl_consumer_flags "")
+  if(DXL_SANITIZE)
+    set(dxl_consumer_flags "-fsanitize=${DXL_SANITIZE}")
+  endif()
+  add_test(NAME install_consumer COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/release/install_consumer.sh
+           ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} ${CMAKE_INSTALL_PREFIX} ${CMAKE_INSTALL_FULL_LIBDIR}
+           ${PROJECT_VERSION} ${CMAKE_C_COMPILER})
+  set_tests_properties(install_consumer PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+                       ENVIRONMENT "DXL_CONSUMER_FLAGS=${dxl_consumer_flags}")
+endif()
