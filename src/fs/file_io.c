@@ -292,6 +292,27 @@ static void write_time(struct dxl_fs *fs, dxl_file *f, int locked)
 	}
 }
 
+/*
+ * The file's mode without the metadata lock, as a hint (the lock is taken
+ * to act on it).  Only a chmod changes it, under the metadata lock alone;
+ * but a commit that changes the link count rewrites the 8-byte word it
+ * shares with the mode (apply_words), with the mode unchanged.  On x86
+ * that store is one access and the mode is never seen torn; TSan cannot
+ * know that, so there the mode is read under the lock.
+ */
+static uint32_t mode_hint(struct dxl_fs *fs, const struct dxl_inode *in)
+{
+	uint32_t mode;
+
+	if (!DXL_TSAN)
+		return __atomic_load_n(&in->mode, __ATOMIC_RELAXED);
+	if (dxl_fs_lock(fs))
+		return 0;
+	mode = in->mode;
+	dxl_fs_unlock(fs);
+	return mode;
+}
+
 ssize_t dxl_fs_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 {
 	struct dxl_fs *fs;
@@ -316,7 +337,7 @@ ssize_t dxl_fs_pwrite(dxl_file *f, const void *buf, size_t len, uint64_t off)
 	if (rc || len == 0)
 		goto out_ilock;
 	/* a set-user-ID file loses the bit before anyone else's code is in it */
-	if (dxl_privs_dropped(in->mode) && geteuid() != 0) {
+	if (dxl_privs_dropped(mode_hint(fs, in)) && geteuid() != 0) {
 		rc = dxl_fs_lock(fs);
 		if (rc == 0) {
 			rc = dxl_file_drop_privs(fs, f->ino);
