@@ -999,12 +999,31 @@ static void test_arguments(void)
 		l += 50;
 	}
 	longpath[l] = 0;
-	EXPECT(dxl_stat(pool, longpath, &st), ENAMETOOLONG);
-	EXPECT(dxl_mkdir(pool, longpath, 0755), ENAMETOOLONG);
-	EXPECT(dxl_open(pool, longpath, O_CREAT | O_RDWR, 0644, &x), ENAMETOOLONG);
-	EXPECT(dxl_unlink(pool, longpath), ENAMETOOLONG);
-	EXPECT(dxl_rename(pool, "/other", longpath, 0), ENAMETOOLONG);
-	EXPECT(dxl_opendir(pool, longpath, &d), ENAMETOOLONG);
+	/* longer than PATH_MAX is a path like another (trees may be that
+	 * deep): these components do not exist */
+	EXPECT(dxl_stat(pool, longpath, &st), ENOENT);
+	EXPECT(dxl_mkdir(pool, longpath, 0755), ENOENT);
+	EXPECT(dxl_open(pool, longpath, O_CREAT | O_RDWR, 0644, &x), ENOENT);
+	EXPECT(dxl_unlink(pool, longpath), ENOENT);
+	EXPECT(dxl_rename(pool, "/other", longpath, 0), ENOENT);
+	EXPECT(dxl_opendir(pool, longpath, &d), ENOENT);
+	/* only a path of DXL_PATH_WALK_MAX (1 MiB, format.h) bytes or more is
+	 * refused, by every call */
+	{
+		const size_t walk_max = 1u << 20;
+		char *huge = malloc(walk_max + 2);
+		CHECK(huge != NULL);
+		for (size_t i = 0; i <= walk_max; i++)
+			huge[i] = (i % 51) ? 'h' : '/';
+		huge[walk_max + 1] = 0;
+		EXPECT(dxl_stat(pool, huge, &st), ENAMETOOLONG);
+		EXPECT(dxl_mkdir(pool, huge, 0755), ENAMETOOLONG);
+		EXPECT(dxl_open(pool, huge, O_CREAT | O_RDWR, 0644, &x), ENAMETOOLONG);
+		EXPECT(dxl_unlink(pool, huge), ENAMETOOLONG);
+		EXPECT(dxl_rename(pool, "/other", huge, 0), ENAMETOOLONG);
+		EXPECT(dxl_opendir(pool, huge, &d), ENAMETOOLONG);
+		free(huge);
+	}
 	/* exactly 4096 bytes + NUL still too long for PATH_MAX semantics (4096 incl. NUL) */
 	memset(path4096, 'q', 4096);
 	for (size_t i = 0; i < 4096; i += 64)
