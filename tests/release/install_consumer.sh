@@ -23,6 +23,15 @@ fail() {
 	echo "FAIL: $*" >&2
 	exit 1
 }
+# Does the output of a command contain a line matching a pattern?  Not
+# `cmd | grep -q`: with pipefail, grep quitting at the first match can
+# kill the command with SIGPIPE and fail the pipeline (seen with ldd).
+has() { # has PATTERN CMD...
+	local pat=$1 out
+	shift
+	out=$("$@" 2>/dev/null) || return 1
+	grep -q -- "$pat" <<<"$out"
+}
 run() { # run a command, its output shown only when it fails
 	"$@" >"$T/log" 2>&1 || { cat "$T/log" >&2; fail "$*"; }
 }
@@ -43,10 +52,10 @@ major=${version%%.*}
 grep -qx "#define DXL_VERSION_STRING \"$version\"" "$root$prefix/include/daxlease/version.h" ||
 	fail "installed version.h does not say $version"
 if command -v readelf >/dev/null; then
-	readelf -d "$lib/libdaxlease.so.$version" | grep -q "Library soname: \[libdaxlease.so.$major\]" ||
+	has "Library soname: \[libdaxlease.so.$major\]" readelf -d "$lib/libdaxlease.so.$version" ||
 		fail "soname of libdaxlease.so is not libdaxlease.so.$major"
 fi
-"$root$prefix/bin/daxlease" --version | grep -qx "daxlease $version" || fail "installed daxlease --version"
+[ "$("$root$prefix/bin/daxlease" --version)" = "daxlease $version" ] || fail "installed daxlease --version"
 
 # Run a consumer; it prints the version of the library it got.
 check_run() {
@@ -59,10 +68,10 @@ check_run() {
 # The executable must use the installed shared library.
 check_shared() {
 	if command -v readelf >/dev/null; then
-		readelf -d "$1" | grep -q "Shared library: \[libdaxlease.so.$major\]" ||
+		has "Shared library: \[libdaxlease.so.$major\]" readelf -d "$1" ||
 			fail "$1 does not need libdaxlease.so.$major"
 	fi
-	LD_LIBRARY_PATH=$lib ldd "$1" 2>/dev/null | grep -q "libdaxlease.so.$major => $lib/" ||
+	has "libdaxlease.so.$major => $lib/" env LD_LIBRARY_PATH="$lib" ldd "$1" ||
 		fail "$1 does not load libdaxlease.so.$major from the install"
 }
 
