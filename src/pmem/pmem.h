@@ -4,7 +4,7 @@
  *
  * Every persistent store of metadata goes through the functions here, so
  * that a test build can log stores, flushes and fences and replay crash
- * states (DESIGN.md roadmap).  File data writes use them too.
+ * states (docs/testing.md, the crash-state explorer).  File data writes use them too.
  */
 #ifndef DXL_PMEM_H
 #define DXL_PMEM_H
