@@ -43,7 +43,7 @@ for f in "$lib/libdaxlease.so.$version" "$lib/libdaxlease.a" \
 	"$root$prefix/include/daxlease/daxlease.h" "$root$prefix/include/daxlease/version.h" \
 	"$lib/pkgconfig/daxlease.pc" "$lib/cmake/daxlease/daxleaseConfig.cmake" \
 	"$lib/cmake/daxlease/daxleaseConfigVersion.cmake" "$lib/cmake/daxlease/daxleaseTargets.cmake" \
-	"$root$prefix/bin/daxlease"; do
+	"$root$prefix/bin/daxlease" "$root$prefix/share/bash-completion/completions/daxlease"; do
 	[ -f "$f" ] || fail "not installed: ${f#"$root"}"
 done
 major=${version%%.*}
