@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1118,6 +1119,39 @@ static void test_special_files(void)
 	printf("  FIFOs, sockets and devices are named, linked, renamed and removed\n");
 }
 
+/* Errors are never dropped: dxl_pool_close reports a failed write-back
+ * (here: one an earlier drain kept, as a disk error would leave it), and
+ * dxl_persist says when it could not make a range durable. */
+static void test_close_reports(void)
+{
+	char path[256];
+	dxl_pool *q;
+	struct dxl_mkfs_opts o = { .size = 16u << 20, .unit = 4096 };
+	const char *dir = access("/var/tmp", W_OK) == 0 ? "/var/tmp" : "/tmp";
+	void *gone;
+
+	snprintf(path, sizeof(path), "%s/dxl_close_%d.pool", dir, (int)getpid());
+	unlink(path);
+	CHECK_OK(dxl_mkfs(path, &o));
+	CHECK_OK(dxl_pool_open(path, 0, &q));
+	if (((struct dxl_fs *)q)->pm.need_msync) {
+		/* a range that is not a mapping of the pool: the caller's mistake */
+		gone = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(gone != MAP_FAILED && munmap(gone, 4096) == 0);
+		CHECK_RC(dxl_persist(q, gone, 100), -EINVAL);
+		CHECK(strstr(dxl_errmsg(), "not a mapping") != NULL);
+		((struct dxl_fs *)q)->pm.io_error = -EIO; /* an earlier write-back failed */
+		CHECK_RC(dxl_pool_close(q), -EIO);
+		CHECK(strstr(dxl_errmsg(), "write-back") != NULL);
+		CHECK_OK(dxl_pool_open(path, 0, &q));
+	}
+	CHECK_OK(dxl_pool_close(q)); /* and a healthy one closes with 0 */
+	CHECK_RC(dxl_persist(NULL, path, 1), -EINVAL);
+	CHECK_OK(dxl_persist(P, NULL, 0));
+	unlink(path);
+	printf("  close and persist report a failed write-back\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct dxl_mkfs_opts o = { 0 };
@@ -1152,6 +1186,7 @@ int main(int argc, char **argv)
 	test_write_mtime();
 	test_setid_bits();
 	test_special_files();
+	test_close_reports();
 	test_readdir_basic();
 	test_collisions();
 	test_threads();

@@ -88,6 +88,9 @@ int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts);
 
 #define DXL_POOL_RDONLY 0x1 /* read-only: no recovery writes, no changes */
 int dxl_pool_open(const char *path, unsigned flags, dxl_pool **out);
+/* Closes the pool and frees the handle, whatever it returns: 0, or the
+ * error of the final write-back on a pool file (an msync failing now, or
+ * one that failed earlier and was kept), so a lost write is never silent. */
 int dxl_pool_close(dxl_pool *pool);
 
 struct dxl_statfs {
@@ -213,8 +216,12 @@ int dxl_fsync(dxl_file *f);
 int dxl_fdatasync(dxl_file *f);
 int dxl_fstat(dxl_file *f, struct dxl_stat *st);
 
-/* Make CPU stores to a range of the pool's own mapping durable. */
-void dxl_persist(dxl_pool *pool, const void *addr, size_t len);
+/* Make CPU stores to a range of the pool's own mapping durable.  0 on
+ * DAX (a flush and a fence cannot fail); on a pool file (msync), the
+ * error of a failed write-back (also kept for dxl_fsync and
+ * dxl_pool_close to report), or -EINVAL for a range that is not a mapping
+ * of the pool. */
+int dxl_persist(dxl_pool *pool, const void *addr, size_t len);
 
 /* ---------------------------------------------------------------- fsck */
 

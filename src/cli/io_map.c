@@ -171,11 +171,13 @@ int io_mwrite(struct io_ctx *ctx, const struct io_args *a)
 	unsigned char *base = dxl_mapping_addr(ctx->map);
 	struct access acc = {.map = base + off, .len = (size_t)len, .fill = (int)fill, .write = true};
 	size_t done;
-	int sig = guarded_access(&acc, &done);
+	int sig = guarded_access(&acc, &done), prc = 0;
 	if (done)
-		dxl_persist(ctx->pool, base + off, done);
+		prc = dxl_persist(ctx->pool, base + off, done);
 	printf("wrote %zu/%llu bytes at mapping offset %llu\n", done, (unsigned long long)len,
 	       (unsigned long long)off);
+	if (prc < 0)
+		return io_lib_fail(a, prc);
 	if (sig) {
 		report_fault(a, ctx, sig);
 		return CLI_FAIL;

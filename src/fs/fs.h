@@ -163,7 +163,9 @@ int dxl_fs_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_
 #define DXL_FS_RDONLY 0x1
 #define DXL_FS_NORECOVER 0x2 /* fsck -n: look at the pool as it is */
 int dxl_fs_open(struct dxl_fs *fs, const char *path, unsigned flags);
-void dxl_fs_close(struct dxl_fs *fs);
+/* 0, or the error of the final write-back (a failed msync now or earlier,
+ * with its message): the pool is closed either way. */
+int dxl_fs_close(struct dxl_fs *fs);
 
 /* ---------------------------------------------------------------- blocks */
 static inline void *dxl_blk_ptr(struct dxl_fs *fs, uint64_t blk)

@@ -350,11 +350,14 @@ static void fs_close_inherited(struct dxl_fs *fs)
 	fs->open_tab = NULL;
 }
 
-void dxl_fs_close(struct dxl_fs *fs)
+int dxl_fs_close(struct dxl_fs *fs)
 {
+	char msg[512] = "";
+	int rc = 0;
+
 	if (dxl_fs_inherited(fs)) {
 		fs_close_inherited(fs);
-		return;
+		return 0;
 	}
 	if (dxl_fs_lock(fs) == 0) {
 		dxl_lease_drop_self(fs->rt);
@@ -362,17 +365,26 @@ void dxl_fs_close(struct dxl_fs *fs)
 		/* the last transaction's apply may wait for the next commit to
 		 * become durable (journal.h): sync it now and say so, so that a
 		 * pool left closed replays only its last transaction */
-		if (fs->j.defer_apply && !fs->rdonly &&
-		    dxl_pmem_sync(&fs->pm, 0, (fs->sb->meta_blk + fs->sb->meta_blocks) * DXL_BLOCK_SIZE) == 0)
-			dxl_journal_settle(&fs->j);
+		if (fs->j.defer_apply && !fs->rdonly) {
+			rc = dxl_pmem_sync(&fs->pm, 0, (fs->sb->meta_blk + fs->sb->meta_blocks) * DXL_BLOCK_SIZE);
+			if (rc == 0)
+				dxl_journal_settle(&fs->j);
+		}
 		dxl_fs_unlock(fs);
 	}
 	dxl_rt_close(fs->rt);
 	dxl_journal_fini(&fs->j);
-	dxl_pmem_sync(&fs->pm, 0, fs->pm.size);
+	/* a failed write-back, now or by an earlier drain, is the caller's to know */
+	if (rc == 0)
+		rc = dxl_pmem_sync(&fs->pm, 0, fs->pm.size);
+	if (rc)
+		snprintf(msg, sizeof(msg), "%s", dxl_errmsg());
 	dxl_pmem_close(&fs->pm);
 	free(fs->open_tab);
 	fs->open_tab = NULL;
+	if (rc)
+		dxl_err(-rc, "%s", msg);
+	return rc;
 }
 
 static int unit_is_free(void *arg, uint64_t unit)
@@ -456,8 +468,10 @@ int dxl_tune_unbreakable(dxl_pool *pool, int allow)
 	return tune(pool, 1, allow ? 1 : 0);
 }
 
-void dxl_persist(dxl_pool *pool, const void *addr, size_t len)
+int dxl_persist(dxl_pool *pool, const void *addr, size_t len)
 {
-	if (pool)
-		dxl_pmem_persist_user(&pool->fs.pm, addr, len);
+	dxl_err_clear();
+	if (!pool)
+		return dxl_err(EINVAL, "persist: no pool");
+	return dxl_pmem_persist_user(&pool->fs.pm, addr, len);
 }

@@ -60,9 +60,9 @@ int dxl_pool_close(dxl_pool *pool)
 	/* mappings and lease handles first: they hold the pool's pins and
 	 * leases, which dxl_fs_close then drops (it sees a fork itself) */
 	dxl_map_fini(&pool->fs);
-	dxl_fs_close(&pool->fs);
+	int rc = dxl_fs_close(&pool->fs);
 	free(pool);
-	return 0;
+	return rc;
 }
 
 int dxl_open(dxl_pool *pool, const char *path, int flags, mode_t mode, dxl_file **out)

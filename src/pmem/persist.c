@@ -281,17 +281,17 @@ void dxl_pmem_store_(struct dxl_pmem *pm, void *dst, const void *src, size_t len
 		dxl_trace_store(pm, dst, len, 0, SITE);
 }
 
-void dxl_pmem_persist_user_(struct dxl_pmem *pm, const void *addr, size_t len
+int dxl_pmem_persist_user_(struct dxl_pmem *pm, const void *addr, size_t len
 			    DXL_PMEM_SITE_PARAM)
 {
 	if (!pm || !addr || !len)
-		return;
+		return 0;
 	if (!pm->need_msync) {
 		if (TRACED(pm))
 			dxl_trace_store(pm, addr, len, 0, SITE);
 		dxl_pmem_flush_(pm, addr, len, NULL DXL_PMEM_SITE_PASS);
 		dxl_pmem_drain_(pm, NULL DXL_PMEM_SITE_PASS);
-		return;
+		return 0; /* a flush and a fence cannot fail */
 	}
 	/* A mapping of the pool lives at its own address: msync exactly that
 	 * range, not merged with ranges of the pool's main mapping. */
@@ -299,11 +299,16 @@ void dxl_pmem_persist_user_(struct dxl_pmem *pm, const void *addr, size_t len
 	uintptr_t lo = (uintptr_t)addr & ~(pg - 1);
 	uintptr_t hi = ((uintptr_t)addr + len + pg - 1) & ~(pg - 1);
 	stat_inc(&stats.msyncs);
-	/* a failed write-back is kept for fsync to report; an address that
-	 * is not a mapping (EINVAL, ENOMEM) is the caller's mistake, not the
-	 * pool's */
-	if (msync((void *)lo, hi - lo, MS_SYNC) != 0 && errno != EINVAL && errno != ENOMEM)
-		note_io_error(pm, -errno);
+	if (msync((void *)lo, hi - lo, MS_SYNC) == 0)
+		return 0;
+	int e = errno;
+	/* an address that is not a mapping (EINVAL, ENOMEM) is the caller's
+	 * mistake, not the pool's; a failed write-back is kept for fsync and
+	 * close to report as well */
+	if (e == EINVAL || e == ENOMEM)
+		return dxl_err(EINVAL, "persist: %zu bytes at %p are not a mapping of the pool", len, addr);
+	note_io_error(pm, -e);
+	return dxl_err(e, "%s: persist: the write-back failed: %s", pm->path, strerror(e));
 }
 
 /* ------------------------------------------------- non-temporal stores */

@@ -123,7 +123,7 @@ void dxl_pmem_zero_area_(struct dxl_pmem *pm, uint64_t off, uint64_t len DXL_PME
  * drain on DAX, msync of exactly that range elsewhere.  The trace build
  * logs the bytes as stores seen at this point: the library cannot see the
  * application's stores earlier. */
-void dxl_pmem_persist_user_(struct dxl_pmem *pm, const void *addr, size_t len
+int dxl_pmem_persist_user_(struct dxl_pmem *pm, const void *addr, size_t len
 			    DXL_PMEM_SITE_PARAM);
 #define dxl_pmem_persist_user(pm, addr, len) dxl_pmem_persist_user_((pm), (addr), (len) DXL_PMEM_SITE_ARG)
 
