@@ -80,7 +80,7 @@ static int walk_bits(struct dxl_tx *tx, const struct bitmap *bm, uint64_t i, uin
 		for (k = 0; k < cnt;) {
 			uint64_t b = bit + k, w = b / 64, off = b % 64;
 			uint64_t m = DXL_MIN(64 - off, cnt - k);
-			uint64_t mask = (m == 64 ? ~0ull : ((1ull << m) - 1)) << off;
+			uint64_t mask = dxl_bits_mask(off, m);
 
 			if (!apply && (set ? (words[w] & mask) : ((words[w] & mask) != mask))) {
 				uint64_t bad = set ? (words[w] & mask) : (~words[w] & mask);
@@ -275,7 +275,7 @@ static int set_in_both(struct dxl_fs *fs, struct dxl_tx *tx, const struct bitmap
 			return 0;
 		for (k = 0; k < cnt;) {
 			uint64_t b = bit + k, w = b / 64, off = b % 64, m = DXL_MIN(64 - off, cnt - k);
-			uint64_t mask = (m == 64 ? ~0ull : ((1ull << m) - 1)) << off;
+			uint64_t mask = dxl_bits_mask(off, m);
 
 			if ((pool[w] & view[w] & mask) != mask)
 				return 0;

@@ -303,9 +303,8 @@ int dxl_fsck(const char *path, unsigned flags, dxl_fsck_report_fn report, void *
 			dxl_errmsg());
 		res->problems++;
 		if (ck.repair && !fs->pm.rdonly) {
-			uint8_t *jh = fs->pm.base + (fs->sb->journal_blk << DXL_BLOCK_SHIFT);
-			for (unsigned k = 0; k < DXL_JSLOTS; k++) /* the magics */
-				dxl_pmem_memset(&fs->pm, jh + DXL_JSLOT_OFF(k), 0, sizeof(uint32_t));
+			for (unsigned k = 0; k < DXL_JSLOTS; k++)
+				dxl_jslot_clear(&fs->pm, fs->sb, k);
 			dxl_pmem_drain(&fs->pm);
 			REPAIRED((&ck), "journal: the damaged transaction was discarded");
 			res->repaired++;

@@ -24,26 +24,14 @@ void dxl_jrec_free_apply(struct dxl_pmem *pm, const struct dxl_sb *sb, uint64_t 
 		uint64_t bit = i % BITS_PER_BLOCK, stop = DXL_MIN(end - i, BITS_PER_BLOCK - bit) + bit;
 		uint64_t w0 = bit / 64, w1 = (stop - 1) / 64, w;
 
-		/* the new words, then each run of changed ones stored at once
-		 * (only words that change are stored: see apply_words) */
+		/* the words as they must end, stored where they change */
 		for (w = w0; w <= w1; w++) {
 			uint64_t lo = w == w0 ? bit % 64 : 0, hi = w == w1 ? (stop - 1) % 64 : 63;
-			uint64_t mask = (hi - lo == 63 ? ~0ull : ((1ull << (hi - lo + 1)) - 1)) << lo;
 
-			nw[w - w0] = words[w] & ~mask;
+			nw[w - w0] = words[w] & ~dxl_bits_mask(lo, hi - lo + 1);
 		}
-		for (w = w0; w <= w1;) {
-			uint64_t e;
-
-			if (nw[w - w0] == words[w]) {
-				w++;
-				continue;
-			}
-			for (e = w + 1; e <= w1 && nw[e - w0] != words[e]; e++)
-				;
-			dxl_pmem_store(pm, &words[w], &nw[w - w0], (size_t)(e - w) * sizeof(uint64_t));
-			w = e;
-		}
+		dxl_jstore_changed(pm, (uint8_t *)&words[w0], (const uint8_t *)nw,
+				   (size_t)(w1 - w0 + 1) * sizeof(uint64_t));
 		if (flush)
 			dxl_pmem_flush(pm, &words[w0], (size_t)(w1 - w0 + 1) * sizeof(uint64_t));
 		i += stop - bit;

@@ -58,6 +58,9 @@ struct dxl_journal {
 int dxl_jrec_free_ok(const struct dxl_sb *sb, const struct dxl_jrec *r);
 void dxl_jrec_free_apply(struct dxl_pmem *pm, const struct dxl_sb *sb, uint64_t start, uint64_t n,
 			 int flush);
+/* Store the 8-byte words of [cur, cur + n) that differ from want, and
+ * only those (tx.c says why); n is a multiple of 8. */
+void dxl_jstore_changed(struct dxl_pmem *pm, uint8_t *cur, const uint8_t *want, size_t n);
 
 /* A header slot as the pool holds it: 1 and *h if its header is whole
  * (magic, checksum, pool, records inside the log), else 0. */
@@ -67,6 +70,25 @@ static inline uint32_t dxl_jhdr_off(const struct dxl_jhdr *h)
 {
 	return h->log_off & DXL_JHDR_OFF_MASK;
 }
+/* The log: the blocks after the header block, and how many bytes it has. */
+static inline uint8_t *dxl_jlog(const struct dxl_pmem *pm, const struct dxl_sb *sb)
+{
+	return pm->base + (sb->journal_blk + 1) * DXL_BLOCK_SIZE;
+}
+static inline uint64_t dxl_jlog_room(const struct dxl_sb *sb)
+{
+	return (sb->journal_blocks - 1) * DXL_BLOCK_SIZE;
+}
+/* Of the slots read (ok[k]: usable), the one with the newer transaction;
+ * -1 when neither is. */
+static inline int dxl_jslot_newest(const int ok[DXL_JSLOTS], const struct dxl_jhdr h[DXL_JSLOTS])
+{
+	if (!ok[0] && !ok[1])
+		return -1;
+	return !ok[0] || (ok[1] && h[1].seq > h[0].seq) ? 1 : 0;
+}
+/* Clear slot k's magic (flushed, not drained): it describes nothing. */
+void dxl_jslot_clear(struct dxl_pmem *pm, const struct dxl_sb *sb, unsigned k);
 /* Seal h (checksum) and store it into its slot, flushed, not drained. */
 void dxl_jslot_write(struct dxl_pmem *pm, const struct dxl_sb *sb, struct dxl_jhdr *h);
 /* Everything applied is durable (the caller has just synced the metadata

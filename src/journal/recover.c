@@ -90,16 +90,16 @@ int dxl_journal_recover(struct dxl_journal *j, struct dxl_pmem *pm, struct dxl_s
 	j->pm = pm;
 	j->sb = sb;
 	j->seq = 0;
-	log = pm->base + (sb->journal_blk + 1) * DXL_BLOCK_SIZE;
+	log = dxl_jlog(pm, sb);
 	for (k = 0; k < DXL_JSLOTS; k++) {
 		ok[k] = dxl_jslot_read(pm, sb, k, &h[k]);
 		if (ok[k] && h[k].seq > j->seq)
 			j->seq = h[k].seq;
 		ok[k] = ok[k] && dxl_jslot_records_ok(pm, sb, &h[k]);
 	}
-	if (!ok[0] && !ok[1])
+	newest = dxl_jslot_newest(ok, h);
+	if (newest < 0)
 		return 0; /* nothing committed, or nothing left to replay */
-	newest = !ok[0] || (ok[1] && h[1].seq > h[0].seq) ? 1 : 0;
 	older = !newest;
 	if (!(h[newest].log_off & DXL_JHDR_PREV_PENDING) || !ok[older] ||
 	    h[older].seq + 1 != h[newest].seq)

@@ -9,11 +9,6 @@
 #include "journal.h"
 #include "util/util.h"
 
-static uint64_t log_room(const struct dxl_sb *sb)
-{
-	return (sb->journal_blocks - 1) * DXL_BLOCK_SIZE;
-}
-
 int dxl_jslot_read(const struct dxl_pmem *pm, const struct dxl_sb *sb, unsigned k,
 		   struct dxl_jhdr *h)
 {
@@ -28,14 +23,14 @@ int dxl_jslot_read(const struct dxl_pmem *pm, const struct dxl_sb *sb, unsigned 
 	if (dxl_crc32c(0, h, sizeof(*h)) != crc || memcmp(h->uuid, sb->uuid, sizeof(h->uuid)))
 		return 0; /* torn header of an uncommitted transaction, or an older mkfs */
 	h->crc = crc;
-	return dxl_jhdr_off(h) % DXL_JREC_ALIGN == 0 && dxl_jhdr_off(h) <= log_room(sb) &&
-	       h->bytes <= log_room(sb) - dxl_jhdr_off(h);
+	return dxl_jhdr_off(h) % DXL_JREC_ALIGN == 0 && dxl_jhdr_off(h) <= dxl_jlog_room(sb) &&
+	       h->bytes <= dxl_jlog_room(sb) - dxl_jhdr_off(h);
 }
 
 int dxl_jslot_records_ok(const struct dxl_pmem *pm, const struct dxl_sb *sb,
 			 const struct dxl_jhdr *h)
 {
-	const uint8_t *log = pm->base + (sb->journal_blk + 1) * DXL_BLOCK_SIZE;
+	const uint8_t *log = dxl_jlog(pm, sb);
 
 	/* not: records since overwritten by a later transaction, which a
 	 * slot's header outlives */
@@ -51,6 +46,13 @@ void dxl_jslot_write(struct dxl_pmem *pm, const struct dxl_sb *sb, struct dxl_jh
 	dxl_pmem_memcpy(pm, blk + DXL_JSLOT_OFF(h->seq % DXL_JSLOTS), h, sizeof(*h));
 }
 
+void dxl_jslot_clear(struct dxl_pmem *pm, const struct dxl_sb *sb, unsigned k)
+{
+	uint8_t *blk = pm->base + sb->journal_blk * DXL_BLOCK_SIZE;
+
+	dxl_pmem_memset(pm, blk + DXL_JSLOT_OFF(k), 0, sizeof(uint32_t)); /* the magic */
+}
+
 /*
  * An empty transaction after the newest, saying nothing is pending.  Not
  * a rewrite of the newest header in place: torn, that would leave the
@@ -60,12 +62,12 @@ void dxl_jslot_write(struct dxl_pmem *pm, const struct dxl_sb *sb, struct dxl_jh
 int dxl_journal_settle(struct dxl_journal *j)
 {
 	struct dxl_jhdr h[DXL_JSLOTS], e;
-	int ok0 = dxl_jslot_read(j->pm, j->sb, 0, &h[0]), ok1 = dxl_jslot_read(j->pm, j->sb, 1, &h[1]);
-	int newest = !ok0 || (ok1 && h[1].seq > h[0].seq) ? 1 : 0;
-	const uint8_t *log = j->pm->base + (j->sb->journal_blk + 1) * DXL_BLOCK_SIZE;
+	int ok[DXL_JSLOTS] = { dxl_jslot_read(j->pm, j->sb, 0, &h[0]),
+			       dxl_jslot_read(j->pm, j->sb, 1, &h[1]) };
+	int newest = dxl_jslot_newest(ok, h);
 	uint64_t end;
 
-	if (j->pm->rdonly || j->test_one_slot || (!ok0 && !ok1) ||
+	if (j->pm->rdonly || j->test_one_slot || newest < 0 ||
 	    !(h[newest].log_off & DXL_JHDR_PREV_PENDING))
 		return 0;
 	/* what this thread flushed of the last apply (DAX test mode; on a
@@ -75,8 +77,8 @@ int dxl_journal_settle(struct dxl_journal *j)
 	memset(&e, 0, sizeof(e));
 	e.magic = DXL_JHDR_MAGIC;
 	e.seq = h[newest].seq + 1;
-	e.log_off = (uint32_t)(end <= log_room(j->sb) ? end : 0);
-	e.rec_crc = dxl_crc32c(0, log + e.log_off, 0);
+	e.log_off = (uint32_t)(end <= dxl_jlog_room(j->sb) ? end : 0);
+	e.rec_crc = dxl_crc32c(0, dxl_jlog(j->pm, j->sb) + e.log_off, 0);
 	memcpy(e.uuid, j->sb->uuid, sizeof(e.uuid));
 	dxl_jslot_write(j->pm, j->sb, &e);
 	dxl_pmem_drain_named(j->pm, "settle");

@@ -65,7 +65,7 @@ static int blk_ok(struct dxl_journal *j, uint64_t blk)
  * worst log every line plus one record header per line. */
 static uint32_t tx_limit(const struct dxl_sb *sb)
 {
-	uint64_t room = (sb->journal_blocks - 1) * DXL_BLOCK_SIZE - TX_MAX_FREES * sizeof(struct dxl_jrec);
+	uint64_t room = dxl_jlog_room(sb) - TX_MAX_FREES * sizeof(struct dxl_jrec);
 	uint64_t per = DXL_BLOCK_SIZE + LINES_PER_BLOCK * sizeof(struct dxl_jrec);
 	uint64_t n = room / per;
 	return (uint32_t)DXL_MIN(n, DXL_TX_MAX_BLOCKS);
@@ -270,12 +270,10 @@ static void cover_applied(struct dxl_journal *j)
  * its records intact once the newest's records are overwritten, or it
  * would replay that one alone, over the newest's changes.
  */
-static uint64_t log_place(struct dxl_journal *j, const struct dxl_jhdr *last, int have,
-			  uint64_t need, uint64_t room, unsigned slot)
+static uint64_t log_place(struct dxl_journal *j, const struct dxl_jhdr *last, uint64_t need,
+			  uint64_t room, unsigned slot)
 {
-	uint64_t lo = have ? dxl_jhdr_off(last) : 0, hi = have ? lo + last->bytes : 0;
-	uint8_t *jblk = pool_blk(j, j->sb->journal_blk);
-	uint32_t none = 0;
+	uint64_t lo = last ? dxl_jhdr_off(last) : 0, hi = last ? lo + last->bytes : 0;
 
 	if (j->test_one_slot)
 		return 0;
@@ -285,7 +283,7 @@ static uint64_t log_place(struct dxl_journal *j, const struct dxl_jhdr *last, in
 		return 0;
 	cover_applied(j);
 	dxl_pmem_drain_named(j->pm, "wrap");
-	dxl_pmem_memcpy(j->pm, jblk + DXL_JSLOT_OFF(slot), &none, sizeof(none)); /* the magic */
+	dxl_jslot_clear(j->pm, j->sb, slot);
 	dxl_pmem_drain_named(j->pm, "wrap_slot");
 	return 0;
 }
@@ -294,8 +292,9 @@ static uint64_t log_place(struct dxl_journal *j, const struct dxl_jhdr *last, in
  * a word rewritten with its own value is still a store, and a reader of
  * another field of the block that holds only the file's inode lock (an
  * overwrite reads its inode's size while a link or an unlink commits to
- * the same block) would race with it. */
-static void apply_words(struct dxl_pmem *pm, uint8_t *cur, const uint8_t *sh, size_t n)
+ * the same block) would race with it.  The free-unit intents store their
+ * bitmap words the same way. */
+void dxl_jstore_changed(struct dxl_pmem *pm, uint8_t *cur, const uint8_t *sh, size_t n)
 {
 	size_t w = 0;
 
@@ -324,8 +323,8 @@ int dxl_tx_commit(struct dxl_tx *tx)
 {
 	struct dxl_journal *j = tx->j;
 	struct dxl_pmem *pm = j->pm;
-	uint8_t *log = pool_blk(j, j->sb->journal_blk + 1);
-	uint64_t room = (j->sb->journal_blocks - 1) * DXL_BLOCK_SIZE;
+	uint8_t *log = dxl_jlog(pm, j->sb);
+	uint64_t room = dxl_jlog_room(j->sb);
 	uint64_t need = 0, used = 0, nrecs = 0, off, seq;
 	struct dxl_jhdr hdr, last[DXL_JSLOTS];
 	int have[DXL_JSLOTS], newest;
@@ -367,9 +366,10 @@ int dxl_tx_commit(struct dxl_tx *tx)
 	 * have committed since (we hold the metadata lock). */
 	for (slot = 0; slot < DXL_JSLOTS; slot++)
 		have[slot] = dxl_jslot_read(pm, j->sb, slot, &last[slot]);
-	newest = !have[0] || (have[1] && last[1].seq > last[0].seq) ? 1 : 0;
-	seq = have[newest] ? last[newest].seq : j->seq;
-	off = log_place(j, &last[newest], have[newest], need, room, (unsigned)((seq + 1) % DXL_JSLOTS));
+	newest = dxl_jslot_newest(have, last);
+	seq = newest >= 0 ? last[newest].seq : j->seq;
+	off = log_place(j, newest >= 0 ? &last[newest] : NULL, need, room,
+			(unsigned)((seq + 1) % DXL_JSLOTS));
 
 	/* Records: runs of changed cache lines, then the intents (applied
 	 * after them, on bitmap words the lines may hold too). */
@@ -429,7 +429,7 @@ int dxl_tx_commit(struct dxl_tx *tx)
 			uint32_t run = run_len(dirty, start);
 			size_t loff = (size_t)start * DXL_CACHELINE, n = (size_t)run * DXL_CACHELINE;
 
-			apply_words(pm, cur + loff, sh + loff, n);
+			dxl_jstore_changed(pm, cur + loff, sh + loff, n);
 			/* a pool file's next commit covers the region instead */
 			if (!(j->defer_apply && pm->need_msync))
 				dxl_pmem_flush(pm, cur + loff, n);

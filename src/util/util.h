@@ -44,6 +44,11 @@ static inline void dxl_cpu_relax(void)
 }
 
 #define DXL_MIN(a, b) ((a) < (b) ? (a) : (b))
+/* n bits (1..64) set from bit off (off + n <= 64) of a 64-bit word */
+static inline uint64_t dxl_bits_mask(uint64_t off, uint64_t n)
+{
+	return (n == 64 ? ~0ull : ((1ull << n) - 1)) << off;
+}
 #define DXL_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define DXL_ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define DXL_ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
