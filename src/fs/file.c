@@ -6,8 +6,9 @@
  * what a pin or a mapping prepares) in file_space.c, reflink in
  * reflink.c; what they share is in file_int.h.
  *
- * Data writes that change no metadata keep the file's mtime in the
- * handle (lazytime); close and fsync write it back.
+ * A data write's mtime reaches the inode once per clock tick (file_io.c,
+ * write_time); one that could not be committed then waits in the handle
+ * for close and fsync to write back.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -194,27 +195,32 @@ out:
 	return rc;
 }
 
-/* Write back the lazily kept mtime (lazytime: data writes that change no
- * metadata do not pay for a transaction; the time lands at close/fsync). */
-static int flush_times(struct dxl_fs *fs, dxl_file *f)
+int dxl_file_raise_mtime(struct dxl_fs *fs, uint64_t ino, int64_t t)
 {
 	struct dxl_inode *in;
-	struct dxl_tx *tx;
-	int rc;
+	struct dxl_tx *tx = dxl_tx_begin(&fs->j);
+	int rc = dxl_inode_write(fs, tx, ino, &in);
 
-	int64_t t = __atomic_load_n(&f->pending_mtime, __ATOMIC_RELAXED);
-
-	if (!t)
-		return 0;
-	tx = dxl_tx_begin(&fs->j);
-	rc = dxl_inode_write(fs, tx, f->ino, &in);
 	if (rc) {
 		dxl_tx_abort(tx);
 		return rc;
 	}
 	if (t > in->mtime_ns)
 		in->mtime_ns = in->ctime_ns = t;
-	rc = dxl_tx_commit(tx);
+	return dxl_tx_commit(tx);
+}
+
+/* Write back a time waiting in the handle: a write whose stamp could not
+ * be committed at once (file_io.c, write_time) leaves it for close and
+ * fsync. */
+static int flush_times(struct dxl_fs *fs, dxl_file *f)
+{
+	int64_t t = __atomic_load_n(&f->pending_mtime, __ATOMIC_RELAXED);
+	int rc;
+
+	if (!t)
+		return 0;
+	rc = dxl_file_raise_mtime(fs, f->ino, t);
 	if (rc == 0) /* unless a write of another thread set a newer one */
 		__atomic_compare_exchange_n(&f->pending_mtime, &t, 0, 0, __ATOMIC_RELAXED,
 					    __ATOMIC_RELAXED);

@@ -130,6 +130,10 @@ int dxl_file_grow_zero(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint6
 int dxl_file_grow_zero_to(struct dxl_fs *fs, struct dxl_tx *tx, uint64_t ino, uint64_t end);
 /* Truncate ino to size (both locks held: the metadata lock may be dropped
  * meanwhile to break leases, unless nonblock). */
+/* One transaction: ino's mtime and ctime become t, unless they are newer
+ * already (the write-time stamp, the lazy time written back at close and
+ * fsync).  Metadata lock held. */
+int dxl_file_raise_mtime(struct dxl_fs *fs, uint64_t ino, int64_t t);
 int dxl_file_truncate(struct dxl_fs *fs, uint64_t ino, uint64_t size, int nonblock);
 
 #endif

@@ -268,8 +268,6 @@ static void overwrite(struct dxl_fs *fs, uint64_t ino, const uint8_t *src, uint6
 static void write_time(struct dxl_fs *fs, dxl_file *f, int locked)
 {
 	int64_t now = dxl_coarse_now_ns(), seen = __atomic_load_n(&f->time_tick, __ATOMIC_RELAXED);
-	struct dxl_inode *in;
-	struct dxl_tx *tx;
 	int rc;
 
 	if (now <= seen ||
@@ -278,11 +276,7 @@ static void write_time(struct dxl_fs *fs, dxl_file *f, int locked)
 		return; /* this tick is stamped (or another thread is at it) */
 	rc = locked ? 0 : dxl_fs_lock(fs);
 	if (rc == 0) {
-		tx = dxl_tx_begin(&fs->j);
-		rc = dxl_inode_write(fs, tx, f->ino, &in);
-		if (rc == 0 && now > in->mtime_ns)
-			in->mtime_ns = in->ctime_ns = now;
-		rc = rc ? (dxl_tx_abort(tx), rc) : dxl_tx_commit(tx);
+		rc = dxl_file_raise_mtime(fs, f->ino, now);
 		if (!locked)
 			dxl_fs_unlock(fs);
 	}
