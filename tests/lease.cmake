@@ -60,5 +60,13 @@ if(TARGET test_lease_fanout)
     add_test(NAME lease_fanout_procs COMMAND test_lease_fanout --procs 100 --leases 10)
   endif()
   add_test(NAME lease_fanout_own_fd COMMAND test_lease_fanout --leases 30 --own-fd)
-  set_tests_properties(lease_fanout_procs lease_fanout_own_fd PROPERTIES TIMEOUT 600 LABELS lease)
+  # a socket each for 1000-2000 leases: the breaker's send buffer fills
+  # (a datagram is charged to it until read), so wakes must be sent again
+  if(DXL_SANITIZE)
+    add_test(NAME lease_fanout_own_fd_procs COMMAND test_lease_fanout --procs 10 --leases 100 --own-fd)
+  else()
+    add_test(NAME lease_fanout_own_fd_procs COMMAND test_lease_fanout --procs 20 --leases 100 --own-fd)
+  endif()
+  set_tests_properties(lease_fanout_procs lease_fanout_own_fd lease_fanout_own_fd_procs
+                       PROPERTIES TIMEOUT 600 LABELS lease)
 endif()

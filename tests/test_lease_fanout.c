@@ -11,6 +11,9 @@
  *   test_lease_fanout [--procs P] [--leases L] [--break-ms MS] [--own-fd]
  *
  * --own-fd takes every lease with DXL_LEASE_OWN_FD (its own socket).
+ * A thousand sockets woken at once fill the breaker's send buffer (a
+ * datagram is charged to its sender until read): those wakes must be
+ * sent again, not taken for queued.
  */
 #include "lease_common.h"
 

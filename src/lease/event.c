@@ -77,12 +77,12 @@ int dxl_ev_wake(struct dxl_rt *rt, uint64_t token)
 		}
 	}
 	/* MSG_DONTWAIT: a holder that never reads must not stall the breaker.
-	 * A full queue loses nothing: it holds a wake already, and the woken
-	 * holder finds every change in the table. */
+	 * EAGAIN is either the holder's queue full (it holds a wake) or this
+	 * socket's send buffer full (a datagram is charged to its sender until
+	 * it is read: a thousand holders woken at once fill it): the two look
+	 * alike here, so the caller keeps the wake owed and sends it again. */
 	n = sendto(fd, &w, sizeof(w), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
-	if (n < 0 && errno != EAGAIN)
-		return -errno;
-	return 0;
+	return n < 0 ? -errno : 0;
 }
 
 int dxl_ev_drain(int fd)

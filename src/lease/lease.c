@@ -129,37 +129,57 @@ int dxl_lt_release(struct dxl_rt *rt, uint64_t id)
 
 /*
  * Wakes of one pass over the table, so that a holder with many leases in
- * the way is woken once: its scan finds all of them.  The result of a
- * socket wake is kept per token — ECONNREFUSED means nobody listens.
+ * the way is woken once on its process socket: its scan finds all of
+ * them.  An OWN_FD lease's socket is its own: nothing to share.
  */
-#define WAKE_CACHE 32
+enum { WAKE_NONE, WAKE_SENT, WAKE_GONE, WAKE_OWED };
 struct wake_cache {
-	int n;
-	uint64_t token[WAKE_CACHE];
-	int rc[WAKE_CACHE];
+	uint8_t proc_sock[RT_MAX_PROCS]; /* WAKE_*: the process socket's wake this pass */
 	uint64_t procs_woken[RT_MAX_PROCS / 64];
+	int owed;                        /* some wake is owed: come back soon */
 };
 
-/* Wake the holder of l (its socket and its process's word); 1 if it is
- * gone (nobody listens on its socket). */
+static int wake_socket(struct dxl_rt *rt, uint64_t token)
+{
+	int rc = dxl_ev_wake(rt, token);
+
+	if (rc == 0)
+		return WAKE_SENT;
+	return rc == -ECONNREFUSED || rc == -ENOENT ? WAKE_GONE : WAKE_OWED;
+}
+
+/*
+ * Wake the holder of l (its socket and its process's word); WAKE_GONE if
+ * nobody listens on its socket.  A wake that could not be queued is
+ * owed, not lost: the lease keeps RT_LF_WAKE_OWED until a later pass
+ * gets one through (the sending socket's buffer fills when a thousand
+ * holders are woken at once, whatever their own queues hold).
+ */
 static int wake_holder(struct dxl_rt *rt, struct rt_lease *l, struct wake_cache *wc)
 {
-	int i, rc;
+	int r, p = l->proc, own_sock;
 
-	if (l->proc >= 0 && l->proc < RT_MAX_PROCS &&
-	    !(wc->procs_woken[l->proc / 64] & (1ull << (l->proc % 64)))) {
-		wc->procs_woken[l->proc / 64] |= 1ull << (l->proc % 64);
-		dxl_rt_proc_wake(rt, l->proc);
+	if (p < 0 || p >= RT_MAX_PROCS)
+		return WAKE_GONE;
+	if (!(wc->procs_woken[p / 64] & (1ull << (p % 64)))) {
+		wc->procs_woken[p / 64] |= 1ull << (p % 64);
+		dxl_rt_proc_wake(rt, p);
 	}
-	for (i = 0; i < wc->n; i++)
-		if (wc->token[i] == l->notify)
-			return wc->rc[i] == -ECONNREFUSED || wc->rc[i] == -ENOENT;
-	rc = dxl_ev_wake(rt, l->notify);
-	if (wc->n < WAKE_CACHE) {
-		wc->token[wc->n] = l->notify;
-		wc->rc[wc->n++] = rc;
+	own_sock = l->notify != dxl_rt_shared(rt)->procs[p].token;
+	if (own_sock) {
+		r = wake_socket(rt, l->notify);
+	} else {
+		if (wc->proc_sock[p] == WAKE_NONE)
+			wc->proc_sock[p] = (uint8_t)wake_socket(rt, l->notify);
+		r = wc->proc_sock[p];
 	}
-	return rc == -ECONNREFUSED || rc == -ENOENT;
+	if (r == WAKE_OWED) {
+		l->flags |= RT_LF_WAKE_OWED;
+		wc->owed = 1;
+	} else {
+		l->flags &= ~(uint32_t)RT_LF_WAKE_OWED;
+	}
+	return r;
 }
 
 static void lease_revoke(struct dxl_rt *rt, struct rt_lease *l, struct wake_cache *wc)
@@ -226,6 +246,7 @@ void dxl_lease_drop_self(struct dxl_rt *rt)
 }
 
 #define LIVENESS_LOOK_NS 50000000LL
+#define WAKE_RETRY_NS 1000000LL
 
 /* Is the process in slot p gone?  Looked up once per pass (dead[] starts
  * at -1: not looked at yet). */
@@ -279,6 +300,10 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 	for (i = 0; i < sh->leases_hi; i++) {
 		struct rt_lease *l = &sh->leases[i];
 
+		/* a revocation whose wake found no room, of any file: this
+		 * pass is the next chance to send it */
+		if (l->state == RT_LEASE_REVOKED && (l->flags & RT_LF_WAKE_OWED))
+			wake_holder(rt, l, &wc);
 		if (l->state == RT_LEASE_FREE || l->state == RT_LEASE_REVOKED || l->ino != req->ino ||
 		    l->id == req->exclude || (l->flags & RT_LF_COHERENT) ||
 		    !overlaps(l->start, l->end, req->start, req->end))
@@ -301,12 +326,14 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 			l->breaker_pid = (int32_t)getpid();
 			__atomic_store_n(&l->state, RT_LEASE_BREAKING, __ATOMIC_RELEASE);
 			dxl_rt_seq_bump(rt);
-			if (wake_holder(rt, l, &wc)) {
+			if (wake_holder(rt, l, &wc) == WAKE_GONE) {
 				lease_revoke(rt, l, &wc);
 				if (l->proc != self && dxl_rt_proc_dead(rt, l->proc))
 					dxl_lease_reap_dead(rt);
 				continue;
 			}
+		} else if (l->flags & RT_LF_WAKE_OWED) {
+			wake_holder(rt, l, &wc);
 		}
 		/* Our own lease with no thread of ours to release it: the
 		 * change is this process's own doing, so it is revoked now. */
@@ -321,7 +348,8 @@ int dxl_break_check(struct dxl_rt *rt, const struct dxl_break_req *req, struct d
 		return 0;
 	if (req->nonblock)
 		return dxl_err(EWOULDBLOCK, "layout lease break started; the change needs the lease released first");
-	b->deadline_ns = earliest;
+	/* an owed wake is sent again soon, not at the deadline */
+	b->deadline_ns = wc.owed ? DXL_MIN(earliest, now + WAKE_RETRY_NS) : earliest;
 	b->seq = dxl_rt_seq(rt);
 	return 1;
 }

@@ -12,8 +12,11 @@
  * the lease's table entry; the holder's event socket and its process's
  * wake word only wake it, and a woken holder scans its own leases (as
  * the kernel keeps lease state in the lock and sends SIGIO only to wake).
- * A wake that finds the socket's queue full is not lost: the queue
- * already holds one.
+ * A wake that cannot be queued (the holder's queue or the sender's
+ * buffer full) is not lost: the lease is marked RT_LF_WAKE_OWED, every
+ * break pass sends owed wakes again (a waiting breaker comes back within
+ * a millisecond), and the process's wake word is bumped first, which an
+ * event thread looks at whenever its poll times out.
  */
 #ifndef DXL_LEASE_H
 #define DXL_LEASE_H
@@ -124,8 +127,9 @@ void dxl_lease_drop_self(struct dxl_rt *rt);
 /* ---------------------------------------------------------------- events */
 /* Event socket of token (abstract namespace, named by pool uuid + token). */
 int dxl_ev_socket(struct dxl_rt *rt, uint64_t token);
-/* Wake the holder listening on token: 0 = woken (or a wake was already
- * queued), -ECONNREFUSED if nobody listens (holder gone), other <0 errors. */
+/* Wake the holder listening on token: 0 = queued, -ECONNREFUSED if
+ * nobody listens (holder gone), -EAGAIN if there was no room (send again
+ * later), other <0 errors. */
 int dxl_ev_wake(struct dxl_rt *rt, uint64_t token);
 /* Empty a socket of its wakes (non-blocking); returns how many. */
 int dxl_ev_drain(int fd);

@@ -220,14 +220,24 @@ void dxl_event_set_default(dxl_pool *pool, dxl_lease_cb cb, void *arg)
 	pthread_mutex_unlock(&ms->mu);
 }
 
+/*
+ * The sockets are the fast path; the process's wake word, bumped by every
+ * break and revocation before its socket wake, is the backstop: a wake
+ * still owed (lease.h) is seen at the next poll timeout.  The word is read
+ * before the look it leads to, so a bump after the read is seen next time.
+ */
 static void *event_thread(void *arg)
 {
 	dxl_pool *pool = arg;
 	struct dxl_mapst *ms = pool->fs.map_state;
+	uint32_t looked = dxl_rt_self_wake_seq(pool->fs.rt);
 
+	/* leases may have been broken before the thread was started */
+	drain_and_dispatch(pool, ms);
 	for (;;) {
 		struct pollfd *p;
 		int n = collect_fds(ms, &p, 1), i, ready = 0;
+		uint32_t word;
 
 		if (n < 0) {
 			usleep(10000);
@@ -244,8 +254,11 @@ static void *event_thread(void *arg)
 				ready |= p[i].revents != 0;
 		}
 		free(p);
-		if (ready)
+		word = dxl_rt_self_wake_seq(pool->fs.rt);
+		if (ready || word != looked) {
+			looked = word;
 			drain_and_dispatch(pool, ms);
+		}
 	}
 }
 

@@ -61,6 +61,7 @@ struct rt_lease {
 #define RT_LF_REFUSE 0x1
 #define RT_LF_COHERENT 0x2        /* a plain mapping's lease: told after the change, not before */
 #define RT_LF_ORPHANED 0x4        /* released after revocation; freed with its last pin */
+#define RT_LF_WAKE_OWED 0x8       /* its wake could not be queued: the next break pass sends it again */
 
 struct rt_pin {
 	uint64_t unit, len;       /* physical units; len 0 = free slot */
