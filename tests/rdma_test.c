@@ -21,6 +21,10 @@
  *   register           local registration: break told to the owner naming
  *                      the registration; after revoke a write fails
  *   many               64 clients at once, one of them hostile
+ *   late_challenge     the server answers a first HELLO after the client
+ *                      has sent its second: that late CHALLENGE is taken
+ *                      with the first try's nonce (not refused as a server
+ *                      without the key), and the connection works
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -359,8 +363,11 @@ static void test_recall(void)
 		CHECK_RC(dxl_remote_write(l, buf, sizeof(buf), 0), (long long)sizeof(buf));
 		CHECK_OK(dxl_remote_commit(rf, 0, sizeof(buf)));
 		send_int(p[1], 0);
-		/* no callback: the library returns the layout by itself */
-		while (dxl_layout_state(l) == DXL_LAYOUT_ACTIVE)
+		/* no callback: the library returns the layout by itself, at
+		 * the poll after the recall came (dxl_layout_state may see
+		 * the recall first: RECALLED, still usable until returned) */
+		int st;
+		while ((st = dxl_layout_state(l)) == DXL_LAYOUT_ACTIVE || st == DXL_LAYOUT_RECALLED)
 			CHECK(dxl_remote_poll(r, 100) >= 0);
 		send_int(p[1], dxl_layout_state(l));
 		CHECK(dxl_remote_write(l, buf, 8, 0) == -EKEYREVOKED);
@@ -783,6 +790,28 @@ static void test_many(void)
 	printf("many: %d clients done, the hostile one among them\n", N);
 }
 
+static void test_late_challenge(void)
+{
+	struct dxl_stat st;
+	dxl_remote *r;
+	int64_t t0;
+
+	make_pool(1000);
+	make_file("/late", 4096, 0x4c);
+	/* 300 ms for every first try; the client's tries are 250 ms each */
+	setenv("DXL_TEST_LATE_HELLO_MS", "300", 1);
+	start_server(5000);
+	unsetenv("DXL_TEST_LATE_HELLO_MS");
+	t0 = lt_now_ns();
+	r = connect_client(500);
+	printf("late_challenge: connected after %.0f ms (client id %llu)\n", (double)(lt_now_ns() - t0) / 1e6,
+	       (unsigned long long)dxl_remote_client_id(r));
+	CHECK_OK(dxl_remote_stat(r, "/late", &st));
+	CHECK(st.size == 4096);
+	dxl_remote_close(r);
+	stop_server();
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -812,6 +841,8 @@ int main(int argc, char **argv)
 		}
 		CHECK(seen || !"without quarantine the late write must show: the test cannot see what it guards");
 	}
+	else if (!strcmp(mode, "late_challenge"))
+		test_late_challenge();
 	else if (!strcmp(mode, "recall"))
 		test_recall();
 	else if (!strcmp(mode, "crash"))
@@ -827,7 +858,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "many"))
 		test_many();
 	else {
-		fprintf(stderr, "usage: rdma_test truncate_race|truncate_race_noq|recall|crash|server_stop|access|commit|register|many\n");
+		fprintf(stderr, "usage: rdma_test truncate_race|truncate_race_noq|recall|crash|server_stop|access|commit|register|many|late_challenge\n");
 		return 2;
 	}
 	stop_server();

@@ -351,9 +351,57 @@ ssize_t cli_rma(dxl_remote *r, int write, void *buf, size_t len, uint64_t raddr,
 
 /* ----------------------------------------------------------- connect */
 
-static int handshake(dxl_remote *r, const uint8_t key[DXL_KEY_LEN])
+#define CLI_HELLO_TRIES 4
+
+static void stash_clear(dxl_remote *r)
 {
-	uint8_t cn[DXL_NONCE_LEN], name[DXL_ADDR_MAX], *reply = malloc(DXL_MSG_SIZE);
+	for (int i = 0; i < CLI_STASH; i++) {
+		free(r->stash[i].data);
+		r->stash[i].data = NULL;
+	}
+}
+
+/*
+ * The answer to any HELLO sent so far: HELLO k carries seq k, which its
+ * answer names in req, so a CHALLENGE to an earlier try that comes late
+ * (a loaded server) is as good as this one's.  Anything else that waits
+ * is a late answer to an abandoned try: thrown away.  *which: its try.
+ */
+static int wait_challenge(dxl_remote *r, uint64_t tries, uint8_t *reply, struct dxl_msg *m,
+			  uint64_t *which)
+{
+	int64_t until = dxl_mono_ns() + (int64_t)r->timeout_ms * 1000000LL;
+
+	for (;;) {
+		for (int i = 0; i < CLI_STASH; i++) {
+			struct cli_stash *st = &r->stash[i];
+			int ok;
+			if (!st->data)
+				continue;
+			memcpy(reply, st->data, st->len);
+			ok = dxl_msg_parse(reply, st->len, m) == 0 && st->req >= 1 && st->req <= tries &&
+			     (m->op == DXL_OP_CHALLENGE || (m->op == DXL_OP_HELLO && m->reply));
+			free(st->data);
+			st->data = NULL;
+			if (ok) {
+				*which = m->h->req;
+				return 0;
+			}
+		}
+		if (r->dead)
+			return dxl_err(r->dead, "server %s is gone (stopped, or it dropped this client)", r->server);
+		if (dxl_mono_ns() > until)
+			return gone(r, ETIMEDOUT, "no answer in time (stopped, or unreachable?)");
+		if (cli_progress(r, 0) == 0)
+			cli_progress(r, 1);
+	}
+}
+
+/* Try number try (from 1) of the handshake; cn[k-1] is the nonce of try k. */
+static int handshake(dxl_remote *r, const uint8_t key[DXL_KEY_LEN], uint8_t cn[][DXL_NONCE_LEN],
+		     uint64_t try)
+{
+	uint8_t name[DXL_ADDR_MAX], *reply = malloc(DXL_MSG_SIZE);
 	struct dxl_msg *m = malloc(sizeof(*m));
 	const struct dxl_p_challenge *ch;
 	struct dxl_p_hello *h;
@@ -361,7 +409,8 @@ static int handshake(dxl_remote *r, const uint8_t key[DXL_KEY_LEN])
 	size_t namelen = sizeof(name);
 	struct dxl_mb mb;
 	uint8_t buf[DXL_MSG_SIZE];
-	uint64_t seq;
+	uint64_t seq, which = 0;
+	const uint8_t *n;
 	int rc;
 
 	if (!reply || !m) {
@@ -372,19 +421,29 @@ static int handshake(dxl_remote *r, const uint8_t key[DXL_KEY_LEN])
 		rc = dxl_err(EIO, "connect: cannot name this endpoint");
 		goto out;
 	}
-	randombytes_buf(cn, sizeof(cn));
+	randombytes_buf(cn[try - 1], DXL_NONCE_LEN);
 	r->handshake = 1;
 	dxl_mb_start(&mb, buf, DXL_OP_HELLO, 0, 0);
+	((struct dxl_msg_hdr *)buf)->seq = try;
 	h = dxl_mb_put(&mb, sizeof(*h));
-	memcpy(h->nonce, cn, sizeof(cn));
+	memcpy(h->nonce, cn[try - 1], DXL_NONCE_LEN);
 	h->addrlen = (uint32_t)namelen;
 	dxl_mb_put_bytes(&mb, name, namelen);
-	rc = call_to(r, r->front, &mb, reply, m);
+	r->depth++;
+	rc = send_msg(r, r->front, &mb, &seq);
+	if (rc == 0)
+		rc = wait_challenge(r, try, reply, m, &which);
+	r->depth--;
 	if (rc)
 		goto out;
+	if (m->h->status < 0) {
+		rc = dxl_err(-m->h->status, "server %s: HELLO: %s", r->server, strerror(-m->h->status));
+		goto out;
+	}
 	ch = m->p;
+	n = cn[which - 1];
 	if (m->op != DXL_OP_CHALLENGE ||
-	    !dxl_proof_ok(ch->proof, key, "srv", cn, ch->nonce, ch->client_id)) {
+	    !dxl_proof_ok(ch->proof, key, "srv", n, ch->nonce, ch->client_id)) {
 		rc = dxl_err(EACCES, "server %s does not prove it holds the key: wrong key file?", r->server);
 		goto out;
 	}
@@ -395,23 +454,25 @@ static int handshake(dxl_remote *r, const uint8_t key[DXL_KEY_LEN])
 	r->client_id = ch->client_id;
 	r->server_timeout_ms = ch->client_timeout_ms;
 	dxl_mb_start(&mb, buf, DXL_OP_AUTH, 0, 0);
+	((struct dxl_msg_hdr *)buf)->seq = which; /* its answer names the try */
 	a = dxl_mb_put(&mb, sizeof(*a));
-	dxl_proof(a->proof, key, "cli", ch->nonce, cn, r->client_id);
+	dxl_proof(a->proof, key, "cli", ch->nonce, n, r->client_id);
 	/* the answer is the session's first sealed message */
-	dxl_sess_init(&r->sess, key, cn, ch->nonce, r->client_id);
+	dxl_sess_init(&r->sess, key, n, ch->nonce, r->client_id);
 	r->sess.on = 0; /* AUTH itself goes unsealed */
 	r->depth++;
 	rc = send_msg(r, r->peer, &mb, &seq);
 	r->sess.on = 1;
 	if (rc == 0)
-		rc = wait_answer(r, 0, DXL_OP_AUTH | DXL_OP_REPLY, reply, m);
+		rc = wait_answer(r, which, DXL_OP_AUTH | DXL_OP_REPLY, reply, m);
 	r->depth--;
 	if (rc == 0 && m->h->status < 0)
 		rc = dxl_err(-m->h->status, "server %s refused authentication: %s", r->server,
 			     strerror(-m->h->status));
 out:
 	r->handshake = 0;
-	sodium_memzero(cn, sizeof(cn));
+	/* late answers to other tries must not be taken for anything */
+	stash_clear(r);
 	free(reply);
 	free(m);
 	return rc;
@@ -419,7 +480,7 @@ out:
 
 int dxl_remote_connect(const char *host_port, const struct dxl_remote_opts *o, dxl_remote **out)
 {
-	uint8_t key[DXL_KEY_LEN];
+	uint8_t key[DXL_KEY_LEN], cn[CLI_HELLO_TRIES][DXL_NONCE_LEN];
 	char hp[128];
 	const char *host, *port;
 	dxl_remote *r;
@@ -470,11 +531,11 @@ int dxl_remote_connect(const char *host_port, const struct dxl_remote_opts *o, d
 	 * session, and the server drops the half-made one after 5 s. */
 	if (rc == 0) {
 		uint32_t total = r->timeout_ms, step = total / 2 ? total / 2 : 1, spent = 0;
-		for (;;) {
+		for (uint64_t try = 1;; try++) {
 			r->timeout_ms = step;
-			rc = handshake(r, key);
+			rc = handshake(r, key, cn, try);
 			spent += step;
-			if (rc != -ETIMEDOUT || spent >= total)
+			if (rc != -ETIMEDOUT || spent >= total || try == CLI_HELLO_TRIES)
 				break;
 			r->dead = 0;
 			r->sess.on = 0;
@@ -482,14 +543,11 @@ int dxl_remote_connect(const char *host_port, const struct dxl_remote_opts *o, d
 				fi_av_remove(r->fab.av, &r->peer, 1, 0);
 				r->peer = FI_ADDR_NOTAVAIL;
 			}
-			for (i = 0; i < CLI_STASH; i++) {
-				free(r->stash[i].data);
-				r->stash[i].data = NULL;
-			}
 		}
 		r->timeout_ms = total;
 	}
 	sodium_memzero(key, sizeof(key));
+	sodium_memzero(cn, sizeof(cn));
 	if (rc) {
 		rc = dxl_err_keep(-rc);
 		r->dead = ENOTCONN;

@@ -108,7 +108,7 @@ static void progress(struct dxl_server *s);
 static struct srv_buf *tx_buf(struct dxl_server *s, struct srv_bufs *bs, struct srv_client *c)
 {
 	struct srv_buf *b;
-	int64_t until = dxl_mono_ns() + 1000000000LL;
+	int64_t until = dxl_mono_ns() + SRV_SEND_NS;
 
 	while (!(b = free_tx(bs)) && dxl_mono_ns() < until && (!c || c->state != C_ZOMBIE))
 		progress(s);
@@ -117,18 +117,27 @@ static struct srv_buf *tx_buf(struct dxl_server *s, struct srv_bufs *bs, struct 
 
 /* b is taken (busy) before the first try: while the provider says
  * -FI_EAGAIN, progress runs the loop's handlers, and a nested send must
- * not be handed the same buffer. */
-static int send_on(struct dxl_server *s, struct fid_ep *ep, fi_addr_t to, struct srv_buf *b, size_t n)
+ * not be handed the same buffer.  Those handlers may take long (64
+ * HELLOs at once, each opening an endpoint): the time is counted in
+ * tries as well, so a send is not given up for time its nested
+ * handlers spent. */
+static int send_on(struct dxl_server *s, struct fid_ep *ep, fi_addr_t to, struct srv_buf *b, size_t n,
+		   int64_t wait_ns)
 {
-	int64_t until = dxl_mono_ns() + 1000000000LL;
+	int64_t until = dxl_mono_ns() + wait_ns;
 	ssize_t rc;
 
 	b->busy = 1;
 	for (;;) {
+		int64_t t0;
 		rc = fi_send(ep, b->data, n, b->set->desc, to, b);
-		if (rc != -FI_EAGAIN || dxl_mono_ns() > until)
+		if (rc != -FI_EAGAIN || dxl_mono_ns() > until || (b->c && b->c->state == C_ZOMBIE))
 			break;
+		t0 = dxl_mono_ns();
 		progress(s);
+		/* a round that ran other clients' handlers at length is theirs */
+		if (dxl_mono_ns() - t0 > SRV_NESTED_NS)
+			until += dxl_mono_ns() - t0;
 	}
 	if (rc) {
 		b->busy = 0;
@@ -154,7 +163,7 @@ int srv_send(struct srv_client *c, struct dxl_mb *mb)
 	memcpy(b->data, mb->buf, n);
 	if (c->sess.on)
 		dxl_sess_seal(&c->sess, b->data);
-	return send_on(c->s, c->ep, c->peer, b, n);
+	return send_on(c->s, c->ep, c->peer, b, n, SRV_SEND_NS);
 }
 
 int srv_reply_err(struct srv_client *c, const struct dxl_msg *m, int rc)
@@ -249,7 +258,7 @@ static void hello_refuse(struct dxl_server *s, fi_addr_t peer, const struct dxl_
 		return;
 	dxl_mb_start(&mb, b->data, DXL_OP_HELLO | DXL_OP_REPLY, m->h->seq, err);
 	n = dxl_mb_end(&mb);
-	send_on(s, s->front, peer, b, n);
+	send_on(s, s->front, peer, b, n, SRV_SEND_NS);
 }
 
 static void on_hello(struct dxl_server *s, const struct dxl_msg *m)
@@ -268,6 +277,10 @@ static void on_hello(struct dxl_server *s, const struct dxl_msg *m)
 		srv_log(s, "HELLO with an address the provider refuses: ignored");
 		return;
 	}
+	/* a test's loaded server: every other HELLO (a client's first try,
+	 * when clients come one at a time) is answered late */
+	if (s->test_late_hello_ms && s->test_hellos++ % 2 == 0)
+		usleep((useconds_t)s->test_late_hello_ms * 1000);
 	if ((uint32_t)s->nclients >= s->max_clients) {
 		srv_log(s, "HELLO refused: %u clients already", s->max_clients);
 		hello_refuse(s, peer, m, -EUSERS);
@@ -553,6 +566,8 @@ int dxl_server_start(dxl_pool *pool, const char *listen, const struct dxl_server
 	s->max_layouts = o->max_layouts ? o->max_layouts : 64;
 	s->log = o->log;
 	s->log_arg = o->log_arg;
+	if (getenv("DXL_TEST_LATE_HELLO_MS"))
+		s->test_late_hello_ms = (unsigned)atoi(getenv("DXL_TEST_LATE_HELLO_MS"));
 	rc = dxl_key_get(o->key, o->key_file, s->key, "server");
 	if (rc == 0) {
 		s->wait_cqs = calloc(s->max_clients + 1, sizeof(*s->wait_cqs));

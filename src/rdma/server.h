@@ -20,6 +20,8 @@
 #define SRV_MAX_FILES 256 /* open handles per client */
 #define SRV_AUTH_MS 5000  /* from HELLO to AUTH */
 #define SRV_ACK_MS 2000   /* from REVOKED to its acknowledgement */
+#define SRV_SEND_NS 1000000000LL /* a send the provider does not take in this long: the client is dropped */
+#define SRV_NESTED_NS 10000000LL /* a progress round longer than this ran handlers: not the send's time */
 
 struct srv_client;
 
@@ -100,6 +102,7 @@ struct dxl_server {
 	char listen[128];
 	uint8_t key[DXL_KEY_LEN];
 	uint32_t client_timeout_ms, max_clients, max_layouts;
+	unsigned test_late_hello_ms, test_hellos; /* DXL_TEST_LATE_HELLO_MS: tests only */
 	struct srv_client *clients;
 	int nclients;
 	struct fid **wait_cqs;   /* scratch for dxl_fab_wait: max_clients + 1 */
