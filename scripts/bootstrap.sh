@@ -4,7 +4,11 @@
 # Safe to run again: it only calls apt-get when something is absent.
 set -euo pipefail
 
-pkgs=(build-essential cmake ninja-build clang pkg-config libclang-rt-14-dev libfuse3-dev fuse3 libfabric-dev libsodium-dev)
+pkgs=(build-essential cmake ninja-build clang pkg-config libclang-rt-14-dev libfuse3-dev fuse3 libfabric-dev libsodium-dev scdoc)
+# bootstrap.sh --package: also what scripts/package.sh needs
+if [ "${1:-}" = "--package" ]; then
+	pkgs+=(dpkg-dev debhelper fakeroot lintian)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

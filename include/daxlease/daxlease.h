@@ -399,11 +399,6 @@ int dxl_lease_list(dxl_pool *pool, dxl_lease_info_fn fn, void *arg);
 /* Non-blocking breakers: open a file with O_NONBLOCK and a layout change
  * that must break a lease returns -EWOULDBLOCK (the break has started). */
 
-/* Test-only, read from the environment at pool open: DXL_TEST_NO_QUARANTINE=1
- * makes the allocator ignore pins, DXL_TEST_SHARE_PINNED=1 lets a reflink
- * share pinned units instead of copying them — to prove the tests of
- * each rule can fail. */
-
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

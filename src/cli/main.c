@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/util.h"
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_mkfs, &cli_cmd_fsck, &cli_cmd_info, &cli_cmd_tune, &cli_cmd_ls,
@@ -88,6 +89,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(name, "--version") == 0) {
 		printf("daxlease %s\n", dxl_version());
+		/* a build that lets the environment turn safety rules off says so */
+		if (dxl_test_switches_built())
+			printf("built with DXL_TEST_* switches honoured (a test build, not a release)\n");
 		return CLI_OK;
 	}
 	if (strcmp(name, "help") == 0) {

@@ -179,7 +179,7 @@ static int recover_torn_sb(struct dxl_fs *fs)
 
 static int env_flag(const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = dxl_test_switch(name);
 	return v && *v && strcmp(v, "0") != 0;
 }
 

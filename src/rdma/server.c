@@ -566,8 +566,8 @@ int dxl_server_start(dxl_pool *pool, const char *listen, const struct dxl_server
 	s->max_layouts = o->max_layouts ? o->max_layouts : 64;
 	s->log = o->log;
 	s->log_arg = o->log_arg;
-	if (getenv("DXL_TEST_LATE_HELLO_MS"))
-		s->test_late_hello_ms = (unsigned)atoi(getenv("DXL_TEST_LATE_HELLO_MS"));
+	if (dxl_test_switch("DXL_TEST_LATE_HELLO_MS"))
+		s->test_late_hello_ms = (unsigned)atoi(dxl_test_switch("DXL_TEST_LATE_HELLO_MS"));
 	rc = dxl_key_get(o->key, o->key_file, s->key, "server");
 	if (rc == 0) {
 		s->wait_cqs = calloc(s->max_clients + 1, sizeof(*s->wait_cqs));

@@ -103,4 +103,9 @@ int64_t dxl_now_ns(void);
  * the kernel stamps a write's mtime with on a local file system. */
 int64_t dxl_coarse_now_ns(void);
 
+/* A DXL_TEST_* switch's value, or NULL when unset or when this build
+ * does not honour test switches (src/util/testsw.c). */
+const char *dxl_test_switch(const char *name);
+int dxl_test_switches_built(void);
+
 #endif

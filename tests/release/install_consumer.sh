@@ -55,7 +55,13 @@ if command -v readelf >/dev/null; then
 	has "Library soname: \[libdaxlease.so.$major\]" readelf -d "$lib/libdaxlease.so.$version" ||
 		fail "soname of libdaxlease.so is not libdaxlease.so.$major"
 fi
-[ "$("$root$prefix/bin/daxlease" --version)" = "daxlease $version" ] || fail "installed daxlease --version"
+[ "$("$root$prefix/bin/daxlease" --version | sed -n 1p)" = "daxlease $version" ] || fail "installed daxlease --version"
+# the man pages, when the build made them (scdoc)
+if [ -f "$build/man/daxlease.8" ]; then
+	for f in "$root$prefix/share/man/man8/daxlease.8" "$root$prefix/share/man/man3/libdaxlease.3"; do
+		[ -f "$f" ] || fail "not installed: ${f#"$root"}"
+	done
+fi
 
 # Run a consumer; it prints the version of the library it got.
 check_run() {
