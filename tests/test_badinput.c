@@ -404,7 +404,7 @@ static void make_populated(const char *path)
 	snap_take(pool, &g_pristine_snap);
 	CHECK(g_pristine_snap.errors == 0);
 	CHECK_OK(dxl_pool_close(pool));
-	int rc = dxl_fsck(path, 0, NULL, NULL, NULL);
+	int rc = (dxl_fsck)(path, 0, NULL, NULL, NULL, 0);
 	CHECK_RC(rc, 0);
 	g_pristine = read_whole(path, &g_pristine_len);
 	if (opt_verbose)
@@ -476,11 +476,11 @@ static void test_pool_paths(void)
 	tpath(p, sizeof(p), "does-not-exist");
 	EXPECT(dxl_pool_open(p, 0, &pool), ENOENT);
 	EXPECT(dxl_pool_open(p, DXL_POOL_RDONLY, &pool), ENOENT);
-	EXPECT(dxl_fsck(p, 0, NULL, NULL, NULL), ENOENT);
+	EXPECT((dxl_fsck)(p, 0, NULL, NULL, NULL, 0), ENOENT);
 	EXPECT(dxl_pool_open("", 0, &pool), ENOENT, EINVAL);
-	EXPECT(dxl_fsck("", 0, NULL, NULL, NULL), ENOENT, EINVAL);
+	EXPECT((dxl_fsck)("", 0, NULL, NULL, NULL, 0), ENOENT, EINVAL);
 	EXPECT(dxl_pool_open(g_dir, 0, &pool), EISDIR, EINVAL, ENODEV);
-	EXPECT(dxl_fsck(g_dir, 0, NULL, NULL, NULL), EISDIR, EINVAL, ENODEV);
+	EXPECT((dxl_fsck)(g_dir, 0, NULL, NULL, NULL, 0), EISDIR, EINVAL, ENODEV);
 	EXPECT(dxl_mkfs(g_dir, &mo), EISDIR, EINVAL, ENODEV);
 	tpath(q, sizeof(q), "no-such-dir/pool");
 	EXPECT(dxl_mkfs(q, &mo), ENOENT);
@@ -541,7 +541,7 @@ static void test_pool_paths(void)
 		fprintf(stderr, "open after mkfs failed: %s\n", dxl_errmsg());
 		g_failures++;
 	}
-	MUST(dxl_fsck(p, 0, NULL, NULL, NULL));
+	MUST((dxl_fsck)(p, 0, NULL, NULL, NULL, 0));
 }
 
 /* ------------------------------------------------------------ truncated / zeroed */
@@ -620,7 +620,7 @@ static void test_damaged_images(const char *pop)
 			rc, dxl_errmsg(), res.problems, res.repaired);
 		g_failures++;
 	} else {
-		MUST(dxl_fsck(p, 0, NULL, NULL, NULL));
+		MUST((dxl_fsck)(p, 0, NULL, NULL, NULL, 0));
 		rc = dxl_pool_open(p, 0, &pool);
 		if (rc) {
 			fprintf(stderr, "open after repairing the superblock returned %d (%s)\n", rc,
@@ -647,7 +647,7 @@ static void test_damaged_images(const char *pop)
 				MUST(dxl_close(f));
 			}
 			MUST(dxl_pool_close(pool));
-			MUST(dxl_fsck(p, 0, NULL, NULL, NULL));
+			MUST((dxl_fsck)(p, 0, NULL, NULL, NULL, 0));
 		}
 	}
 
@@ -1174,7 +1174,7 @@ static void test_arguments(void)
 	MUST(dxl_close(ro));
 	MUST(dxl_close(wo));
 	MUST(dxl_pool_close(pool));
-	MUST(dxl_fsck(p, 0, NULL, NULL, NULL));
+	MUST((dxl_fsck)(p, 0, NULL, NULL, NULL, 0));
 
 	/* read-only pool: every change refused with EROFS */
 	CHECK_OK(dxl_pool_open(p, DXL_POOL_RDONLY, &pool));
@@ -1201,7 +1201,7 @@ static void test_arguments(void)
 		g_failures++;
 	}
 	MUST(dxl_pool_close(pool));
-	MUST(dxl_fsck(p, 0, NULL, NULL, NULL));
+	MUST((dxl_fsck)(p, 0, NULL, NULL, NULL, 0));
 }
 
 /* ------------------------------------------------------------ main */

@@ -11,6 +11,32 @@
  *  - Paths are absolute inside the pool ("/a/b"); a missing leading '/' is
  *    accepted and means the same thing.
  *
+ * Growing the ABI (docs/install.md):
+ *  - A struct a call takes or fills (dxl_mkfs_opts, dxl_statfs, dxl_stat,
+ *    dxl_dirent, dxl_fsck_result) goes with its size, as openat2(2) and
+ *    clone3(2) take theirs: each such function is wrapped by a macro of
+ *    its name that passes sizeof(*(arg)), so a program compiled against
+ *    an older header (a smaller struct) or a newer one (a larger) works
+ *    with this library.  Fields are only ever added at the end.  The
+ *    library fills what both know and zeroes the rest of a larger struct;
+ *    it takes missing input fields as zero (the default) and refuses with
+ *    -E2BIG a set field it does not know.  DXL_*_SIZE_VER0 is each struct's
+ *    first size, the smallest accepted.  To pass NULL where a call allows
+ *    it, call the function itself: (dxl_fsck)(path, 0, NULL, NULL, NULL, 0).
+ *  - A struct the library hands to a callback (dxl_event, dxl_lease_info)
+ *    starts with its size as the library filled it: read a field that a
+ *    later version added only if DXL_HAS_FIELD(ptr, type, field).
+ *  - dxl_seg (two members) never changes.
+ *
+ * Ownership: a handle is released by the call of its kind (dxl_pool_close,
+ * dxl_close, dxl_closedir, dxl_lease_release, dxl_unpin, dxl_munmap).
+ * Files and directories must be closed before their pool; mappings,
+ * leases and pins still held are released by dxl_pool_close.  No handle
+ * outlives its pool.  Strings the library returns are its own: dxl_errmsg
+ * until the thread's next call, dxl_version for ever; a struct given to a
+ * callback is valid during the call only.  Every pointer argument is
+ * borrowed for the call, never kept, except the callbacks' arg.
+ *
  * Handles and fork() (as SQLite and LMDB):
  *  - A pool handle, and every handle made from it (files, directories,
  *    leases, pins, mappings), belongs to the process that opened the pool.
@@ -53,6 +79,10 @@ extern "C" {
  */
 #pragma GCC visibility push(default)
 
+/* Whether *p, a struct type the library filled, holds field (added in a
+ * later version than the struct's first): its size says how much it holds. */
+#define DXL_HAS_FIELD(p, type, field) ((p)->size >= offsetof(type, field) + sizeof((p)->field))
+
 typedef struct dxl_pool dxl_pool;
 typedef struct dxl_file dxl_file;
 typedef struct dxl_dir dxl_dir;
@@ -83,8 +113,11 @@ struct dxl_mkfs_opts {
 };
 #define DXL_MKFS_FORCE      0x1 /* overwrite an existing daxlease pool */
 #define DXL_MKFS_UNBREAKABLE 0x2 /* allow refusing (unbreakable) leases */
+#define DXL_MKFS_OPTS_SIZE_VER0 40
 
-int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts);
+/* opts may be NULL (all defaults): (dxl_mkfs)(path, NULL, 0). */
+int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts, size_t opts_size);
+#define dxl_mkfs(path, opts) dxl_mkfs((path), (opts), sizeof(*(opts)))
 
 #define DXL_POOL_RDONLY 0x1 /* read-only: no recovery writes, no changes */
 int dxl_pool_open(const char *path, unsigned flags, dxl_pool **out);
@@ -110,7 +143,9 @@ struct dxl_statfs {
 	uint32_t flags;         /* DXL_MKFS_UNBREAKABLE if allowed */
 	const char *persist;    /* persistence method, e.g. "clwb+sfence" */
 };
-int dxl_statfs(dxl_pool *pool, struct dxl_statfs *st);
+#define DXL_STATFS_SIZE_VER0 112
+int dxl_statfs(dxl_pool *pool, struct dxl_statfs *st, size_t st_size);
+#define dxl_statfs(pool, st) dxl_statfs((pool), (st), sizeof(*(st)))
 
 /* Pool-wide tunables (persistent). */
 int dxl_tune_lease_break(dxl_pool *pool, uint32_t ms);
@@ -128,9 +163,12 @@ struct dxl_stat {
 	struct timespec atime, mtime, ctime, btime;
 	uint64_t rdev;        /* character and block devices: the device number (makedev) */
 };
+#define DXL_STAT_SIZE_VER0 112
 
-int dxl_stat(dxl_pool *pool, const char *path, struct dxl_stat *st);
-int dxl_lstat(dxl_pool *pool, const char *path, struct dxl_stat *st);
+int dxl_stat(dxl_pool *pool, const char *path, struct dxl_stat *st, size_t st_size);
+int dxl_lstat(dxl_pool *pool, const char *path, struct dxl_stat *st, size_t st_size);
+#define dxl_stat(pool, path, st) dxl_stat((pool), (path), (st), sizeof(*(st)))
+#define dxl_lstat(pool, path, st) dxl_lstat((pool), (path), (st), sizeof(*(st)))
 int dxl_mkdir(dxl_pool *pool, const char *path, mode_t mode);
 int dxl_rmdir(dxl_pool *pool, const char *path);
 int dxl_unlink(dxl_pool *pool, const char *path);
@@ -172,10 +210,12 @@ struct dxl_dirent {
 	uint64_t cookie;      /* position after this entry (for dxl_seekdir) */
 	char name[256];
 };
+#define DXL_DIRENT_SIZE_VER0 280
 /* Entries come in hash order; "." and ".." are not returned. */
 int dxl_opendir(dxl_pool *pool, const char *path, dxl_dir **out);
 /* 1 = an entry was stored, 0 = end of directory, <0 = error. */
-int dxl_readdir(dxl_dir *dir, struct dxl_dirent *ent);
+int dxl_readdir(dxl_dir *dir, struct dxl_dirent *ent, size_t ent_size);
+#define dxl_readdir(dir, ent) dxl_readdir((dir), (ent), sizeof(*(ent)))
 void dxl_seekdir(dxl_dir *dir, uint64_t cookie);
 int dxl_closedir(dxl_dir *dir);
 
@@ -214,7 +254,8 @@ int dxl_reflink(dxl_file *src, uint64_t src_off, dxl_file *dst, uint64_t dst_off
  * write back lazily kept timestamps, and msync a non-DAX backing file. */
 int dxl_fsync(dxl_file *f);
 int dxl_fdatasync(dxl_file *f);
-int dxl_fstat(dxl_file *f, struct dxl_stat *st);
+int dxl_fstat(dxl_file *f, struct dxl_stat *st, size_t st_size);
+#define dxl_fstat(f, st) dxl_fstat((f), (st), sizeof(*(st)))
 
 /* Make CPU stores to a range of the pool's own mapping durable.  0 on
  * DAX (a flush and a fence cannot fail); on a pool file (msync), the
@@ -234,10 +275,14 @@ struct dxl_fsck_result {
 	uint64_t repaired;     /* mended (with DXL_FSCK_REPAIR) */
 	uint64_t inodes, dirs, files, extents, shared_units;
 };
+#define DXL_FSCK_RESULT_SIZE_VER0 56
 /* 0 = clean (or everything found was repaired), -EUCLEAN = problems remain,
- * other negative errno = could not check. */
+ * other negative errno = could not check.  res may be NULL:
+ * (dxl_fsck)(path, flags, report, arg, NULL, 0). */
 int dxl_fsck(const char *path, unsigned flags, dxl_fsck_report_fn report, void *arg,
-	     struct dxl_fsck_result *res);
+	     struct dxl_fsck_result *res, size_t res_size);
+#define dxl_fsck(path, flags, report, arg, res) \
+	dxl_fsck((path), (flags), (report), (arg), (res), sizeof(*(res)))
 
 /* -------------------------------------------------- pins and layout leases
  *
@@ -273,6 +318,7 @@ enum dxl_event_type {
 };
 
 struct dxl_event {
+	uint32_t size;          /* bytes the library filled (DXL_HAS_FIELD) */
 	uint32_t type;          /* enum dxl_event_type */
 	uint64_t lease_id;
 	uint64_t ino;
@@ -376,6 +422,7 @@ int dxl_lease_set_holder(dxl_lease *lease, const char *holder);
 
 /* Every lease and pin of the pool, like /proc/locks. */
 struct dxl_lease_info {
+	uint32_t size;       /* bytes the library filled (DXL_HAS_FIELD) */
 	uint64_t id;         /* lease id; 0 for a transient pin */
 	int32_t pid;         /* holder */
 	uint64_t ino;

@@ -291,16 +291,19 @@ int dxl_fdatasync(dxl_file *f)
 	return do_sync(f);
 }
 
-int dxl_fstat(dxl_file *f, struct dxl_stat *st)
+int(dxl_fstat)(dxl_file *f, struct dxl_stat *user_st, size_t st_size)
 {
 	struct dxl_fs *fs;
 	const struct dxl_inode *in = NULL;
+	struct dxl_stat full, *st = &full;
 	int rc = file_ok(f);
 
 	if (rc)
 		return rc;
-	if (!st)
+	if (!user_st)
 		return dxl_err(EINVAL, "fstat: no stat buffer");
+	if (st_size < DXL_STAT_SIZE_VER0)
+		return dxl_struct_out(user_st, st_size, &full, 0, DXL_STAT_SIZE_VER0, "fstat");
 	fs = &f->pool->fs;
 	rc = dxl_fs_lock(fs);
 	if (rc)
@@ -317,5 +320,7 @@ int dxl_fstat(dxl_file *f, struct dxl_stat *st)
 		}
 	}
 	dxl_fs_unlock(fs);
+	if (rc == 0)
+		dxl_struct_out(user_st, st_size, &full, sizeof(full), DXL_STAT_SIZE_VER0, "fstat");
 	return rc;
 }

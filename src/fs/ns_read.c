@@ -100,14 +100,24 @@ static int ns_stat(dxl_pool *pool, const char *op, const char *path, int follow,
 	return dxl_ns_call(pool, &c);
 }
 
-int dxl_stat(dxl_pool *pool, const char *path, struct dxl_stat *st)
+/* The caller's struct dxl_stat may be of an older or newer header. */
+static int ns_stat_sized(dxl_pool *pool, const char *op, const char *path, int follow,
+			 struct dxl_stat *st, size_t st_size)
 {
-	return ns_stat(pool, "stat", path, 1, st);
+	struct dxl_stat full;
+	int rc = ns_stat(pool, op, path, follow, st ? &full : NULL);
+
+	return rc ? rc : dxl_struct_out(st, st_size, &full, sizeof(full), DXL_STAT_SIZE_VER0, op);
 }
 
-int dxl_lstat(dxl_pool *pool, const char *path, struct dxl_stat *st)
+int(dxl_stat)(dxl_pool *pool, const char *path, struct dxl_stat *st, size_t st_size)
 {
-	return ns_stat(pool, "lstat", path, 0, st);
+	return ns_stat_sized(pool, "stat", path, 1, st, st_size);
+}
+
+int(dxl_lstat)(dxl_pool *pool, const char *path, struct dxl_stat *st, size_t st_size)
+{
+	return ns_stat_sized(pool, "lstat", path, 0, st, st_size);
 }
 
 /* ---------------------------------------------------------------- readlink */
@@ -265,18 +275,26 @@ static int readdir_body(struct dxl_fs *fs, struct dxl_tx *tx, struct ns_call *c)
 	return 0;
 }
 
-int dxl_readdir(dxl_dir *d, struct dxl_dirent *ent)
+int(dxl_readdir)(dxl_dir *d, struct dxl_dirent *ent, size_t ent_size)
 {
+	struct dxl_dirent full;
+	int rc;
+
 	dxl_err_clear();
 	if (d == NULL || ent == NULL)
 		return dxl_err(EINVAL, "readdir: no directory stream or no entry buffer");
+	if (ent_size < DXL_DIRENT_SIZE_VER0)
+		return dxl_struct_out(ent, ent_size, &full, 0, DXL_DIRENT_SIZE_VER0, "readdir");
 	if (d->cookie >= NS_COOKIE_END)
 		return 0;
 
-	struct readdir_args a = { .d = d, .ent = ent };
+	struct readdir_args a = { .d = d, .ent = &full };
 	struct ns_call c = { .op = "readdir", .names = NS_INODE, .ino = d->ino,
 			     .body = readdir_body, .arg = &a };
-	return dxl_ns_run(&d->pool->fs, &c);
+	rc = dxl_ns_run(&d->pool->fs, &c);
+	if (rc == 1)
+		dxl_struct_out(ent, ent_size, &full, sizeof(full), DXL_DIRENT_SIZE_VER0, "readdir");
+	return rc;
 }
 
 void dxl_seekdir(dxl_dir *d, uint64_t cookie)

@@ -39,9 +39,10 @@ static void set_bit(uint8_t *bitmap, uint64_t i)
 	bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
-int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts)
+int(dxl_mkfs)(const char *path, const struct dxl_mkfs_opts *user_opts, size_t opts_size)
 {
-	struct dxl_mkfs_opts def = { 0 };
+	struct dxl_mkfs_opts given = { 0 };
+	const struct dxl_mkfs_opts *opts = &given;
 	struct dxl_pmem pm;
 	struct dxl_geom_req req;
 	struct dxl_sb sb;
@@ -54,8 +55,11 @@ int dxl_mkfs(const char *path, const struct dxl_mkfs_opts *opts)
 	dxl_err_clear();
 	if (!path || !*path)
 		return dxl_err(EINVAL, "mkfs: no pool path given");
-	if (!opts)
-		opts = &def;
+	/* NULL (size 0) is all defaults; a caller's older or newer struct is
+	 * read as far as both know it */
+	if (user_opts && (rc = dxl_struct_in(&given, sizeof(given), user_opts, opts_size,
+					     DXL_MKFS_OPTS_SIZE_VER0, "mkfs options")))
+		return rc;
 	existed = stat(path, &st) == 0;
 	if (!existed && opts->size == 0)
 		return dxl_err(EINVAL, "mkfs %s: the file does not exist; give a size", path);
@@ -393,14 +397,11 @@ static int unit_is_free(void *arg, uint64_t unit)
 	return unit < fs->sb->data_units && !dxl_unit_used(fs, NULL, unit);
 }
 
-int dxl_statfs(dxl_pool *pool, struct dxl_statfs *st)
+static int statfs_fill(dxl_pool *pool, struct dxl_statfs *st)
 {
 	struct dxl_fs *fs;
 	int rc;
 
-	dxl_err_clear();
-	if (!pool || !st)
-		return dxl_err(EINVAL, "statfs: bad argument");
 	fs = &pool->fs;
 	rc = dxl_fs_lock(fs);
 	if (rc)
@@ -423,6 +424,18 @@ int dxl_statfs(dxl_pool *pool, struct dxl_statfs *st)
 	st->persist = dxl_pmem_method(&fs->pm);
 	dxl_fs_unlock(fs);
 	return 0;
+}
+
+int(dxl_statfs)(dxl_pool *pool, struct dxl_statfs *st, size_t st_size)
+{
+	struct dxl_statfs full;
+	int rc;
+
+	dxl_err_clear();
+	if (!pool || !st)
+		return dxl_err(EINVAL, "statfs: bad argument");
+	rc = statfs_fill(pool, &full);
+	return rc ? rc : dxl_struct_out(st, st_size, &full, sizeof(full), DXL_STATFS_SIZE_VER0, "statfs");
 }
 
 static int tune(dxl_pool *pool, int which, uint32_t val)

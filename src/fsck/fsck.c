@@ -240,18 +240,33 @@ static int check_superblock(struct ck *ck, const char *path)
 
 /* ------------------------------------------------------------ entry */
 
-int dxl_fsck(const char *path, unsigned flags, dxl_fsck_report_fn report, void *arg,
-	     struct dxl_fsck_result *res)
+static int fsck_run(const char *path, unsigned flags, dxl_fsck_report_fn report, void *arg,
+		    struct dxl_fsck_result *res);
+
+int(dxl_fsck)(const char *path, unsigned flags, dxl_fsck_report_fn report, void *arg,
+	      struct dxl_fsck_result *user_res, size_t res_size)
 {
-	struct dxl_fsck_result dummy;
+	struct dxl_fsck_result full = { 0 };
+	int rc;
+
+	if (user_res && res_size < DXL_FSCK_RESULT_SIZE_VER0)
+		return dxl_struct_out(user_res, res_size, &full, 0, DXL_FSCK_RESULT_SIZE_VER0, "fsck result");
+	rc = fsck_run(path, flags, report, arg, &full);
+	/* the counts are the caller's even when problems remain */
+	if (user_res)
+		dxl_struct_out(user_res, res_size, &full, sizeof(full), DXL_FSCK_RESULT_SIZE_VER0, "fsck result");
+	return rc;
+}
+
+static int fsck_run(const char *path, unsigned flags, dxl_fsck_report_fn report, void *arg,
+		    struct dxl_fsck_result *res)
+{
 	struct ck ck;
 	struct dxl_fs *fs;
 	int rc, last_problems = 0;
 
 	if (!path)
 		return dxl_err(EINVAL, "fsck: no pool path");
-	if (!res)
-		res = &dummy;
 	memset(res, 0, sizeof(*res));
 	memset(&ck, 0, sizeof(ck));
 	ck.repair = !!(flags & DXL_FSCK_REPAIR);

@@ -43,6 +43,7 @@ static void owe(struct owed **v, size_t *n, size_t *cap, const dxl_lease *l,
 	o = &(*v)[(*n)++];
 	memset(o, 0, sizeof(*o));
 	o->id = l->id;
+	o->ev.size = sizeof(o->ev);
 	o->ev.type = type;
 	o->ev.lease_id = l->id;
 	o->ev.ino = l->ino;

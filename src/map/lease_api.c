@@ -251,8 +251,10 @@ int dxl_lease_list(dxl_pool *pool, dxl_lease_info_fn fn, void *arg)
 	dxl_lease_reap_dead(fs->rt);
 	rc = dxl_lt_list(fs->rt, &v, &n);
 	dxl_fs_unlock(fs);
-	for (i = 0; i < n && rc == 0; i++)
+	for (i = 0; i < n && rc == 0; i++) {
+		v[i].size = sizeof(v[i]);
 		rc = fn(arg, &v[i]);
+	}
 	free(v);
 	return rc < 0 ? rc : 0;
 }
