@@ -5,7 +5,8 @@
 if(DXL_CRASH)
   file(GLOB CX_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/crash/*.c)
   add_executable(crashx ${CX_SOURCES})
-  target_include_directories(crashx PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR}/crash)
+  target_include_directories(crashx PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR}/crash
+                                            ${CMAKE_CURRENT_SOURCE_DIR})
   target_link_libraries(crashx PRIVATE daxlease_traced)
 endif()
 

@@ -8,6 +8,7 @@ if(TARGET daxlease-cli AND FUSE3_FOUND)
 
   # fsx through the mount: plain system calls, so it links nothing of ours.
   add_executable(test_fuse_fsx ${CMAKE_CURRENT_SOURCE_DIR}/fuse/fsx.c)
+  target_include_directories(test_fuse_fsx PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   set(DXL_FUSE_FSX_OPS 3000)
   if(DXL_LONG_TESTS)
     set(DXL_FUSE_FSX_OPS 100000)
@@ -20,6 +21,7 @@ if(TARGET daxlease-cli AND FUSE3_FOUND)
   # A layout lease held by another process is broken by a truncate through the mount.
   add_executable(test_fuse_lease ${CMAKE_CURRENT_SOURCE_DIR}/fuse/lease.c)
   target_link_libraries(test_fuse_lease PRIVATE daxlease)
+  target_include_directories(test_fuse_lease PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   add_test(NAME fuse_lease COMMAND test_fuse_lease $<TARGET_FILE:daxlease-cli>)
 
   set_tests_properties(fuse_tools fuse_fsx fuse_fsx_cached fuse_lease PROPERTIES

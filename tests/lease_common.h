@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "test_dir.h"
 
 /* Liveness bound for one wait on another process (seconds). */
 #ifndef LT_BOUND_S
@@ -134,8 +135,9 @@ static inline void lt_watchdog(unsigned seconds)
 	alarm(seconds);
 }
 
-/* A fresh directory for the pool and its runtime state, in /dev/shm when
- * there is one (memory-backed: no msync), else $TMPDIR or /tmp. */
+/* A fresh directory for the pool and its runtime state: under
+ * DXL_TEST_POOL if set (test_dir.h), else in /dev/shm when there is one
+ * (memory-backed: no msync), else $TMPDIR or /tmp. */
 static inline void lt_init(const char *name)
 {
 	const char *base = "/dev/shm";
@@ -145,6 +147,7 @@ static inline void lt_init(const char *name)
 		if (!base || !*base)
 			base = "/tmp";
 	}
+	base = dxl_test_dir(base);
 	lt_owner = getpid();
 	snprintf(lt_dir, sizeof(lt_dir), "%s/dxl-%s-XXXXXX", base, name);
 	CHECK(mkdtemp(lt_dir) != NULL);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A scratch directory for a test's pool: in /dev/shm when writable (the
+ * A scratch directory for a test's pool: under DXL_TEST_POOL if set
+ * (test_dir.h), else in /dev/shm when writable (the
  * tests measure behaviour, not msync), else $TMPDIR or /tmp, holding the
  * pool file and a private DXL_RUNTIME_DIR, so that a test neither sees
  * nor leaves runtime files of others.  Removed at exit by the process
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "test_dir.h"
 
 static char pool_dir[256], pool_path[300], rt_dir[300];
 static pid_t scratch_owner;
@@ -49,6 +51,8 @@ static inline void scratch_cleanup(void)
 static inline void scratch_setup(const char *name)
 {
 	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+
+	tmp = dxl_test_dir(tmp ? tmp : "/tmp");
 
 	scratch_owner = getpid();
 	snprintf(pool_dir, sizeof(pool_dir), "%s/dxl_%s.XXXXXX", tmp ? tmp : "/tmp", name);

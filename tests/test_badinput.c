@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "test_dir.h"
 
 static uint64_t opt_seed = 1, opt_flips = 200;
 static int64_t opt_flip_byte = -1;
@@ -1243,7 +1244,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	const char *tmp = getenv("TMPDIR");
-	snprintf(g_dir, sizeof(g_dir), "%s/dxl-bad-XXXXXX", tmp && *tmp ? tmp : "/var/tmp");
+	snprintf(g_dir, sizeof(g_dir), "%s/dxl-bad-XXXXXX", dxl_test_dir(tmp && *tmp ? tmp : "/var/tmp"));
 	CHECK(mkdtemp(g_dir));
 	snprintf(g_rt_dir, sizeof(g_rt_dir), "%s/rt", g_dir);
 	CHECK(mkdir(g_rt_dir, 0700) == 0);

@@ -185,6 +185,7 @@ int main(int argc, char **argv)
 	uint64_t key;
 
 	verbose = argc > 1 || getenv("DXL_TEST_VERBOSE");
+	tmp = dxl_test_dir(tmp ? tmp : "/tmp");
 	snprintf(pristine, sizeof(pristine), "%s/dxl_fsck_%d.pool", tmp ? tmp : "/tmp",
 		 (int)getpid());
 	snprintf(work, sizeof(work), "%s/dxl_fsck_%d.work", tmp ? tmp : "/tmp", (int)getpid());

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "test_dir.h"
 
 /* ------------------------------------------------------------ options */
 
@@ -1171,7 +1172,7 @@ int main(int argc, char **argv)
 	g_rng = opt_seed;
 
 	const char *tmp = getenv("TMPDIR");
-	snprintf(g_dir, sizeof(g_dir), "%s/dxl-fsx-XXXXXX", tmp && *tmp ? tmp : "/var/tmp");
+	snprintf(g_dir, sizeof(g_dir), "%s/dxl-fsx-XXXXXX", dxl_test_dir(tmp && *tmp ? tmp : "/var/tmp"));
 	CHECK(mkdtemp(g_dir));
 	snprintf(g_pool_path, sizeof(g_pool_path), "%s/pool", g_dir);
 	snprintf(g_rt_dir, sizeof(g_rt_dir), "%s/rt", g_dir);

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "test_dir.h"
 
 static uint64_t opt_seed = 1, opt_rounds = 30, opt_unit = 4096, opt_max_delay = 50;
 static int opt_keep, opt_verbose;
@@ -950,7 +951,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	const char *tmp = getenv("TMPDIR");
-	snprintf(g_dir, sizeof(g_dir), "%s/dxl-kill-XXXXXX", tmp && *tmp ? tmp : "/var/tmp");
+	snprintf(g_dir, sizeof(g_dir), "%s/dxl-kill-XXXXXX", dxl_test_dir(tmp && *tmp ? tmp : "/var/tmp"));
 	CHECK(mkdtemp(g_dir));
 	snprintf(g_pool_path, sizeof(g_pool_path), "%s/pool", g_dir);
 	snprintf(g_rt_dir, sizeof(g_rt_dir), "%s/rt", g_dir);

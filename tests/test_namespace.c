@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "test_dir.h"
 #include "daxlease/daxlease.h"
 #include "fs/fs.h" /* internals for the collision test; DXL_PATH_MAX etc. */
 
@@ -1127,7 +1128,7 @@ static void test_close_reports(void)
 	char path[256];
 	dxl_pool *q;
 	struct dxl_mkfs_opts o = { .size = 16u << 20, .unit = 4096 };
-	const char *dir = access("/var/tmp", W_OK) == 0 ? "/var/tmp" : "/tmp";
+	const char *dir = dxl_test_dir(access("/var/tmp", W_OK) == 0 ? "/var/tmp" : "/tmp");
 	void *gone;
 
 	snprintf(path, sizeof(path), "%s/dxl_close_%d.pool", dir, (int)getpid());
@@ -1155,7 +1156,7 @@ static void test_close_reports(void)
 int main(int argc, char **argv)
 {
 	struct dxl_mkfs_opts o = { 0 };
-	const char *base = getenv("DXL_TEST_DIR");
+	const char *base = dxl_test_dir(getenv("DXL_TEST_DIR"));
 	char dir[2048], rt[2100];
 	int n = argc > 1 ? atoi(argv[1]) : 100000;
 

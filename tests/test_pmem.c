@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "test_dir.h"
 #include "pmem/pmem.h"
 #include "util/util.h"
 
@@ -31,7 +32,8 @@ static uint64_t rnd(void)
 }
 
 static char shm_dir[] = "/dev/shm/dxl_pmem_XXXXXX";
-static char disk_dir[] = "/var/tmp/dxl_pmem_XXXXXX";
+/* the disk side: /var/tmp, or where DXL_TEST_POOL points (main) */
+static char disk_dir[200] = "/var/tmp/dxl_pmem_XXXXXX";
 
 static void path_in(char *out, size_t n, const char *dir, const char *name)
 {
@@ -486,6 +488,8 @@ static void test_fake_devdax(void)
 int main(void)
 {
 	CHECK(mkdtemp(shm_dir) != NULL);
+	CHECK(snprintf(disk_dir, sizeof(disk_dir), "%s/dxl_pmem_XXXXXX", dxl_test_dir("/var/tmp")) <
+	      (int)sizeof(disk_dir));
 	CHECK(mkdtemp(disk_dir) != NULL);
 
 	test_memfd();

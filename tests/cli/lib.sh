@@ -4,7 +4,8 @@
 set -euo pipefail
 
 DXL=${1:?usage: $0 PATH/TO/daxlease}
-T=$(mktemp -d "${TMPDIR:-/tmp}/dxl-cli.XXXXXX")
+# the pool goes where DXL_TEST_POOL points (tests/test_dir.h), if set
+T=$(mktemp -d "${DXL_TEST_POOL:-${TMPDIR:-/tmp}}/dxl-cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 POOL=$T/pool
 STEP=""

@@ -23,6 +23,7 @@
 #include "crashx.h"
 #include "format/format.h"
 #include "pmem/trace.h"
+#include "test_dir.h"
 
 struct cx_opts cx_opt = {
 	.k = 2, .rk = 1, .rsamples = 1, .groups = 4, .seq = 1, .seed = 1, .max_report = 20,
@@ -72,7 +73,7 @@ static void usage(FILE *f)
 		"                      of the test switches DXL_TEST_SKIP_DRAIN / _FLUSH)\n"
 		"  --paranoid          compare the whole image after every restore\n"
 		"  --max-report N      violations printed in full (default 20)\n"
-		"  --dir D             scratch directory (default /dev/shm, else $TMPDIR)\n"
+		"  --dir D             scratch directory (default $DXL_TEST_POOL, else /dev/shm, else $TMPDIR)\n"
 		"  --shard I/N         run every Nth workload from the Ith (0-based): N processes\n"
 		"                      share a long run\n"
 		"  -v                  a line per workload\n"
@@ -516,7 +517,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	const char *base = cx_opt.dir;
 	if (!base)
-		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		base = dxl_test_dir(access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+				    : getenv("TMPDIR")             ? getenv("TMPDIR")
+								   : "/tmp");
 	snprintf(scratch, sizeof(scratch), "%s/crashx.XXXXXX", base);
 	if (!mkdtemp(scratch)) {
 		perror("crashx: mkdtemp");

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_dir.h"
+
 #define NFILES 4
 #define MAXSIZE (2u << 20)
 #define MAXIO (160u << 10)
@@ -661,7 +663,8 @@ int main(int argc, char **argv)
 	if (!wbuf || !rbuf)
 		return 1;
 
-	snprintf(tmp, sizeof(tmp), "%s/dxl-fusefsx.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(tmp, sizeof(tmp), "%s/dxl-fusefsx.XXXXXX",
+		 dxl_test_dir(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp"));
 	if (!mkdtemp(tmp)) {
 		perror("mkdtemp");
 		return 1;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "daxlease/daxlease.h"
+#include "test_dir.h"
 
 #define SKIP 77
 #define BREAK_MS 2000
@@ -224,7 +225,7 @@ int main(int argc, char **argv)
 	}
 	dxl_bin = argv[1];
 	snprintf(tmp, sizeof(tmp), "%s/dxl-fuselease.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		 dxl_test_dir(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp"));
 	if (!mkdtemp(tmp))
 		return 1;
 	snprintf(pool_path, sizeof(pool_path), "%s/pool", tmp);

@@ -6,7 +6,8 @@
 set -euo pipefail
 
 DXL=${1:?usage: $0 PATH/TO/daxlease}
-T=$(mktemp -d "${TMPDIR:-/tmp}/dxl-fuse.XXXXXX")
+# the pool goes where DXL_TEST_POOL points (tests/test_dir.h), if set
+T=$(mktemp -d "${DXL_TEST_POOL:-${TMPDIR:-/tmp}}/dxl-fuse.XXXXXX")
 POOL=$T/pool
 MNT=$T/mnt
 STEP=""
