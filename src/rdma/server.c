@@ -118,26 +118,29 @@ static struct srv_buf *tx_buf(struct dxl_server *s, struct srv_bufs *bs, struct 
 /* b is taken (busy) before the first try: while the provider says
  * -FI_EAGAIN, progress runs the loop's handlers, and a nested send must
  * not be handed the same buffer.  Those handlers may take long (64
- * HELLOs at once, each opening an endpoint): the time is counted in
- * tries as well, so a send is not given up for time its nested
- * handlers spent. */
-static int send_on(struct dxl_server *s, struct fid_ep *ep, fi_addr_t to, struct srv_buf *b, size_t n,
-		   int64_t wait_ns)
+ * HELLOs at once, each opening an endpoint): a progress round longer
+ * than SRV_NESTED_NS ran them, and its time is not counted against this
+ * send's SRV_SEND_NS.  They may also drop b's client, closing the
+ * endpoint this send would use: then it stops. */
+static int send_on(struct dxl_server *s, struct fid_ep *ep, fi_addr_t to, struct srv_buf *b, size_t n)
 {
-	int64_t until = dxl_mono_ns() + wait_ns;
+	int64_t until = dxl_mono_ns() + SRV_SEND_NS;
 	ssize_t rc;
 
 	b->busy = 1;
 	for (;;) {
 		int64_t t0;
 		rc = fi_send(ep, b->data, n, b->set->desc, to, b);
-		if (rc != -FI_EAGAIN || dxl_mono_ns() > until || (b->c && b->c->state == C_ZOMBIE))
+		if (rc != -FI_EAGAIN || dxl_mono_ns() > until)
 			break;
 		t0 = dxl_mono_ns();
 		progress(s);
-		/* a round that ran other clients' handlers at length is theirs */
 		if (dxl_mono_ns() - t0 > SRV_NESTED_NS)
 			until += dxl_mono_ns() - t0;
+		if (b->c && b->c->state == C_ZOMBIE) {
+			b->busy = 0;
+			return -ENOTCONN;
+		}
 	}
 	if (rc) {
 		b->busy = 0;
@@ -163,7 +166,7 @@ int srv_send(struct srv_client *c, struct dxl_mb *mb)
 	memcpy(b->data, mb->buf, n);
 	if (c->sess.on)
 		dxl_sess_seal(&c->sess, b->data);
-	return send_on(c->s, c->ep, c->peer, b, n, SRV_SEND_NS);
+	return send_on(c->s, c->ep, c->peer, b, n);
 }
 
 int srv_reply_err(struct srv_client *c, const struct dxl_msg *m, int rc)
@@ -258,7 +261,7 @@ static void hello_refuse(struct dxl_server *s, fi_addr_t peer, const struct dxl_
 		return;
 	dxl_mb_start(&mb, b->data, DXL_OP_HELLO | DXL_OP_REPLY, m->h->seq, err);
 	n = dxl_mb_end(&mb);
-	send_on(s, s->front, peer, b, n, SRV_SEND_NS);
+	send_on(s, s->front, peer, b, n);
 }
 
 static void on_hello(struct dxl_server *s, const struct dxl_msg *m)
