@@ -302,8 +302,8 @@ int(dxl_fstat)(dxl_file *f, struct dxl_stat *user_st, size_t st_size)
 		return rc;
 	if (!user_st)
 		return dxl_err(EINVAL, "fstat: no stat buffer");
-	if (st_size < DXL_STAT_SIZE_VER0)
-		return dxl_struct_out(user_st, st_size, &full, 0, DXL_STAT_SIZE_VER0, "fstat");
+	if ((rc = dxl_struct_size_ok(st_size, DXL_STAT_SIZE_VER0, "fstat")))
+		return rc;
 	fs = &f->pool->fs;
 	rc = dxl_fs_lock(fs);
 	if (rc)
@@ -321,6 +321,6 @@ int(dxl_fstat)(dxl_file *f, struct dxl_stat *user_st, size_t st_size)
 	}
 	dxl_fs_unlock(fs);
 	if (rc == 0)
-		dxl_struct_out(user_st, st_size, &full, sizeof(full), DXL_STAT_SIZE_VER0, "fstat");
+		dxl_struct_out(user_st, st_size, &full, sizeof(full));
 	return rc;
 }

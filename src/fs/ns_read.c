@@ -105,9 +105,13 @@ static int ns_stat_sized(dxl_pool *pool, const char *op, const char *path, int f
 			 struct dxl_stat *st, size_t st_size)
 {
 	struct dxl_stat full;
-	int rc = ns_stat(pool, op, path, follow, st ? &full : NULL);
+	int rc = st ? dxl_struct_size_ok(st_size, DXL_STAT_SIZE_VER0, op) : 0;
 
-	return rc ? rc : dxl_struct_out(st, st_size, &full, sizeof(full), DXL_STAT_SIZE_VER0, op);
+	if (rc == 0)
+		rc = ns_stat(pool, op, path, follow, st ? &full : NULL);
+	if (rc == 0)
+		dxl_struct_out(st, st_size, &full, sizeof(full));
+	return rc;
 }
 
 int(dxl_stat)(dxl_pool *pool, const char *path, struct dxl_stat *st, size_t st_size)
@@ -283,8 +287,8 @@ int(dxl_readdir)(dxl_dir *d, struct dxl_dirent *ent, size_t ent_size)
 	dxl_err_clear();
 	if (d == NULL || ent == NULL)
 		return dxl_err(EINVAL, "readdir: no directory stream or no entry buffer");
-	if (ent_size < DXL_DIRENT_SIZE_VER0)
-		return dxl_struct_out(ent, ent_size, &full, 0, DXL_DIRENT_SIZE_VER0, "readdir");
+	if ((rc = dxl_struct_size_ok(ent_size, DXL_DIRENT_SIZE_VER0, "readdir")))
+		return rc;
 	if (d->cookie >= NS_COOKIE_END)
 		return 0;
 
@@ -293,7 +297,7 @@ int(dxl_readdir)(dxl_dir *d, struct dxl_dirent *ent, size_t ent_size)
 			     .body = readdir_body, .arg = &a };
 	rc = dxl_ns_run(&d->pool->fs, &c);
 	if (rc == 1)
-		dxl_struct_out(ent, ent_size, &full, sizeof(full), DXL_DIRENT_SIZE_VER0, "readdir");
+		dxl_struct_out(ent, ent_size, &full, sizeof(full));
 	return rc;
 }
 

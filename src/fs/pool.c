@@ -434,8 +434,12 @@ int(dxl_statfs)(dxl_pool *pool, struct dxl_statfs *st, size_t st_size)
 	dxl_err_clear();
 	if (!pool || !st)
 		return dxl_err(EINVAL, "statfs: bad argument");
+	if ((rc = dxl_struct_size_ok(st_size, DXL_STATFS_SIZE_VER0, "statfs")))
+		return rc;
 	rc = statfs_fill(pool, &full);
-	return rc ? rc : dxl_struct_out(st, st_size, &full, sizeof(full), DXL_STATFS_SIZE_VER0, "statfs");
+	if (rc == 0)
+		dxl_struct_out(st, st_size, &full, sizeof(full));
+	return rc;
 }
 
 static int tune(dxl_pool *pool, int which, uint32_t val)

@@ -249,12 +249,12 @@ int(dxl_fsck)(const char *path, unsigned flags, dxl_fsck_report_fn report, void 
 	struct dxl_fsck_result full = { 0 };
 	int rc;
 
-	if (user_res && res_size < DXL_FSCK_RESULT_SIZE_VER0)
-		return dxl_struct_out(user_res, res_size, &full, 0, DXL_FSCK_RESULT_SIZE_VER0, "fsck result");
+	if (user_res && (rc = dxl_struct_size_ok(res_size, DXL_FSCK_RESULT_SIZE_VER0, "fsck result")))
+		return rc;
 	rc = fsck_run(path, flags, report, arg, &full);
 	/* the counts are the caller's even when problems remain */
 	if (user_res)
-		dxl_struct_out(user_res, res_size, &full, sizeof(full), DXL_FSCK_RESULT_SIZE_VER0, "fsck result");
+		dxl_struct_out(user_res, res_size, &full, sizeof(full));
 	return rc;
 }
 

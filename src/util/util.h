@@ -103,15 +103,17 @@ int64_t dxl_now_ns(void);
  * the kernel stamps a write's mtime with on a local file system. */
 int64_t dxl_coarse_now_ns(void);
 
-/* Extensible structs (src/util/xstruct.c): copy a caller's struct of
- * src_size bytes in (missing fields zero; -E2BIG if it sets fields this
- * library does not know) or this library's out to a caller's of dst_size
- * (its extra tail zeroed).  first: the size of the struct's first
- * version, the smallest accepted (-EINVAL below). */
+/* Extensible structs (src/util/xstruct.c).  A caller's struct is at
+ * least its first version's size (first), else -EINVAL: checked by
+ * dxl_struct_size_ok before a call does its work, and by dxl_struct_in.
+ * dxl_struct_in copies a caller's struct of src_size bytes in (missing
+ * fields zero; -E2BIG if it sets fields this library does not know);
+ * dxl_struct_out copies this library's out to a caller's of dst_size
+ * (its extra tail zeroed). */
+int dxl_struct_size_ok(size_t size, size_t first, const char *what);
 int dxl_struct_in(void *dst, size_t dst_size, const void *src, size_t src_size, size_t first,
 		  const char *what);
-int dxl_struct_out(void *dst, size_t dst_size, const void *src, size_t src_size, size_t first,
-		   const char *what);
+void dxl_struct_out(void *dst, size_t dst_size, const void *src, size_t src_size);
 
 /* A DXL_TEST_* switch's value, or NULL when unset or when this build
  * does not honour test switches (src/util/testsw.c). */

@@ -11,8 +11,10 @@
 #include "util.h"
 
 /* The first version's size is the smallest a caller may have. */
-static int too_small(const char *what, size_t size, size_t first)
+int dxl_struct_size_ok(size_t size, size_t first, const char *what)
 {
+	if (size >= first)
+		return 0;
 	return dxl_err(EINVAL, "%s: a struct of %zu bytes, smaller than the first version's %zu", what,
 		       size, first);
 }
@@ -21,9 +23,10 @@ int dxl_struct_in(void *dst, size_t dst_size, const void *src, size_t src_size, 
 		  const char *what)
 {
 	const unsigned char *s = src;
+	int rc = dxl_struct_size_ok(src_size, first, what);
 
-	if (src_size < first)
-		return too_small(what, src_size, first);
+	if (rc)
+		return rc;
 	/* fields of a newer header this library does not know must be unset */
 	for (size_t i = dst_size; i < src_size; i++)
 		if (s[i])
@@ -34,13 +37,9 @@ int dxl_struct_in(void *dst, size_t dst_size, const void *src, size_t src_size, 
 	return 0;
 }
 
-int dxl_struct_out(void *dst, size_t dst_size, const void *src, size_t src_size, size_t first,
-		   const char *what)
+void dxl_struct_out(void *dst, size_t dst_size, const void *src, size_t src_size)
 {
-	if (dst_size < first)
-		return too_small(what, dst_size, first);
 	memcpy(dst, src, DXL_MIN(dst_size, src_size));
 	if (dst_size > src_size)
 		memset((unsigned char *)dst + src_size, 0, dst_size - src_size);
-	return 0;
 }
