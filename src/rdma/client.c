@@ -61,6 +61,14 @@ static void stash_put(dxl_remote *r, const uint8_t *data, size_t n, uint64_t req
 		}
 }
 
+static void stash_clear(dxl_remote *r)
+{
+	for (int i = 0; i < CLI_STASH; i++) {
+		free(r->stash[i].data);
+		r->stash[i].data = NULL;
+	}
+}
+
 /* A message from the server: an answer (stashed for its call) or a recall. */
 static void on_message(dxl_remote *r, struct cli_buf *b, size_t n)
 {
@@ -244,6 +252,19 @@ static int stash_take(dxl_remote *r, uint64_t req, unsigned op, uint8_t *reply, 
 	return 0;
 }
 
+/* One round of waiting for an answer that is not there yet: the error
+ * when the connection died or until passed, else 0 after progress. */
+static int wait_round(dxl_remote *r, int64_t until)
+{
+	if (r->dead)
+		return dxl_err(r->dead, "server %s is gone (stopped, or it dropped this client)", r->server);
+	if (dxl_mono_ns() > until)
+		return gone(r, ETIMEDOUT, "no answer in time (stopped, or unreachable?)");
+	if (cli_progress(r, 0) == 0)
+		cli_progress(r, 1);
+	return 0;
+}
+
 static int wait_answer(dxl_remote *r, uint64_t req, unsigned op, uint8_t *reply, struct dxl_msg *m)
 {
 	int64_t until = dxl_mono_ns() + (int64_t)r->timeout_ms * 1000000LL;
@@ -253,12 +274,8 @@ static int wait_answer(dxl_remote *r, uint64_t req, unsigned op, uint8_t *reply,
 		rc = stash_take(r, req, op, reply, m);
 		if (rc)
 			return rc < 0 ? rc : 0;
-		if (r->dead)
-			return dxl_err(r->dead, "server %s is gone (stopped, or it dropped this client)", r->server);
-		if (dxl_mono_ns() > until)
-			return gone(r, ETIMEDOUT, "no answer in time (stopped, or unreachable?)");
-		if (cli_progress(r, 0) == 0)
-			cli_progress(r, 1);
+		if ((rc = wait_round(r, until)))
+			return rc;
 	}
 }
 
@@ -353,14 +370,6 @@ ssize_t cli_rma(dxl_remote *r, int write, void *buf, size_t len, uint64_t raddr,
 
 #define CLI_HELLO_TRIES 4
 
-static void stash_clear(dxl_remote *r)
-{
-	for (int i = 0; i < CLI_STASH; i++) {
-		free(r->stash[i].data);
-		r->stash[i].data = NULL;
-	}
-}
-
 /*
  * The answer to any HELLO sent so far: HELLO k carries seq k, which its
  * answer names in req, so a CHALLENGE to an earlier try that comes late
@@ -371,6 +380,7 @@ static int wait_challenge(dxl_remote *r, uint64_t tries, uint8_t *reply, struct 
 			  uint64_t *which)
 {
 	int64_t until = dxl_mono_ns() + (int64_t)r->timeout_ms * 1000000LL;
+	int rc;
 
 	for (;;) {
 		for (int i = 0; i < CLI_STASH; i++) {
@@ -388,12 +398,8 @@ static int wait_challenge(dxl_remote *r, uint64_t tries, uint8_t *reply, struct 
 				return 0;
 			}
 		}
-		if (r->dead)
-			return dxl_err(r->dead, "server %s is gone (stopped, or it dropped this client)", r->server);
-		if (dxl_mono_ns() > until)
-			return gone(r, ETIMEDOUT, "no answer in time (stopped, or unreachable?)");
-		if (cli_progress(r, 0) == 0)
-			cli_progress(r, 1);
+		if ((rc = wait_round(r, until)))
+			return rc;
 	}
 }
 
@@ -565,8 +571,6 @@ uint64_t dxl_remote_client_id(const dxl_remote *r)
 
 void dxl_remote_free(dxl_remote *r)
 {
-	int i;
-
 	while (r->layouts) {
 		dxl_layout *l = r->layouts;
 		r->layouts = l->next;
@@ -577,8 +581,7 @@ void dxl_remote_free(dxl_remote *r)
 		r->files = f->next;
 		free(f);
 	}
-	for (i = 0; i < CLI_STASH; i++)
-		free(r->stash[i].data);
+	stash_clear(r);
 	if (r->ep)
 		fi_close(&r->ep->fid);
 	if (r->bufmr)
