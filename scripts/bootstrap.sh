@@ -6,19 +6,37 @@ set -euo pipefail
 
 pkgs=(build-essential cmake ninja-build clang pkg-config libclang-rt-14-dev libfuse3-dev fuse3 libfabric-dev libsodium-dev scdoc)
 # bootstrap.sh --package: also what scripts/package.sh needs
-if [ "${1:-}" = "--package" ]; then
-	pkgs+=(dpkg-dev debhelper fakeroot lintian)
-fi
-
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+# bootstrap.sh --vm: also what scripts/vm-test.sh needs (QEMU, the guest's
+# NVDIMM, xfs and RDMA tools, busybox and cpio for its initramfs), without
+# their recommendations (QEMU's would bring a desktop's worth)
+lean=()
+for a in "$@"; do
+	case $a in
+	--package) pkgs+=(dpkg-dev debhelper fakeroot lintian) ;;
+	--vm) lean+=(qemu-system-x86 ndctl xfsprogs busybox-static kmod cpio rdma-core ibverbs-providers) ;;
+	*) echo "usage: $0 [--package] [--vm]" >&2; exit 2 ;;
+	esac
 done
-if [ ${#missing[@]} -eq 0 ]; then
+
+absent() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+	done
+}
+mapfile -t missing < <(absent "${pkgs[@]}")
+mapfile -t missing_lean < <(absent "${lean[@]}")
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_lean[@]} -eq 0 ]; then
 	exit 0
 fi
-echo "bootstrap: installing ${missing[*]}" >&2
+echo "bootstrap: installing ${missing[*]} ${missing_lean[*]}" >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [ ${#missing_lean[@]} -gt 0 ]; then
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+		"${missing_lean[@]}" >/dev/null
+fi

@@ -147,11 +147,14 @@ static inline void lt_init(const char *name)
 		if (!base || !*base)
 			base = "/tmp";
 	}
-	base = dxl_test_dir(base);
+	base = dxl_test_scratch_dir(base);
 	lt_owner = getpid();
 	snprintf(lt_dir, sizeof(lt_dir), "%s/dxl-%s-XXXXXX", base, name);
 	CHECK(mkdtemp(lt_dir) != NULL);
-	snprintf(lt_pool_path, sizeof(lt_pool_path), "%s/pool", lt_dir);
+	if (dxl_test_device()) /* the pool is the device; lt_mkfs checks the unit */
+		snprintf(lt_pool_path, sizeof(lt_pool_path), "%s", dxl_test_device());
+	else
+		snprintf(lt_pool_path, sizeof(lt_pool_path), "%s/pool", lt_dir);
 	snprintf(lt_rt_dir, sizeof(lt_rt_dir), "%s/rt", lt_dir);
 	CHECK(mkdir(lt_rt_dir, 0700) == 0);
 	setenv("DXL_RUNTIME_DIR", lt_rt_dir, 1);
@@ -159,13 +162,20 @@ static inline void lt_init(const char *name)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-/* mkfs a fresh pool at lt_pool_path (unit 4 KiB unless given). */
+/* mkfs a fresh pool at lt_pool_path (unit 4 KiB unless given).  On a
+ * device the pool is all of it, and a unit below its alignment skips the
+ * test (test_dir.h). */
 static inline void lt_mkfs(uint64_t size, uint64_t unit, uint32_t break_ms, uint32_t flags)
 {
 	struct dxl_mkfs_opts mo;
 	memset(&mo, 0, sizeof(mo));
 	mo.size = size;
 	mo.unit = unit ? unit : 4096;
+	if (dxl_test_device()) {
+		if (mo.unit < dxl_test_device_align())
+			dxl_test_skip_device("runs with a unit below the device's alignment");
+		mo.size = 0;
+	}
 	mo.lease_break_ms = break_ms;
 	mo.flags = flags | DXL_MKFS_FORCE;
 	CHECK_OK(dxl_mkfs(lt_pool_path, &mo));

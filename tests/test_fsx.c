@@ -1172,17 +1172,27 @@ int main(int argc, char **argv)
 	g_rng = opt_seed;
 
 	const char *tmp = getenv("TMPDIR");
-	snprintf(g_dir, sizeof(g_dir), "%s/dxl-fsx-XXXXXX", dxl_test_dir(tmp && *tmp ? tmp : "/var/tmp"));
+	/* on a device (DXL_TEST_POOL=/dev/daxX.Y) the pool is the device,
+	 * at a unit no smaller than its alignment */
+	const char *dev = dxl_test_device();
+	if (dev && opt_unit < dxl_test_device_align())
+		dxl_test_skip_device("runs with a unit below the device's (give --unit 2m)");
+	snprintf(g_dir, sizeof(g_dir), "%s/dxl-fsx-XXXXXX", dxl_test_scratch_dir(tmp && *tmp ? tmp : "/var/tmp"));
 	CHECK(mkdtemp(g_dir));
-	snprintf(g_pool_path, sizeof(g_pool_path), "%s/pool", g_dir);
+	if (dev)
+		snprintf(g_pool_path, sizeof(g_pool_path), "%s", dev);
+	else
+		snprintf(g_pool_path, sizeof(g_pool_path), "%s/pool", g_dir);
 	snprintf(g_rt_dir, sizeof(g_rt_dir), "%s/rt", g_dir);
 	CHECK(mkdir(g_rt_dir, 0700) == 0);
 	setenv("DXL_RUNTIME_DIR", g_rt_dir, 1);
 
 	struct dxl_mkfs_opts mo;
 	memset(&mo, 0, sizeof(mo));
-	mo.size = opt_pool_size;
+	mo.size = dev ? 0 : opt_pool_size; /* a device: all of it, whatever it held */
 	mo.unit = opt_unit;
+	if (dev)
+		mo.flags |= DXL_MKFS_FORCE;
 	FX_OK(dxl_mkfs(g_pool_path, &mo));
 	FX_OK(dxl_pool_open(g_pool_path, 0, &g_pool));
 	struct dxl_statfs sf;

@@ -4,7 +4,12 @@
 set -euo pipefail
 
 DXL=${1:?usage: $0 PATH/TO/daxlease}
-# the pool goes where DXL_TEST_POOL points (tests/test_dir.h), if set
+# the pool goes where DXL_TEST_POOL points (tests/test_dir.h), if set;
+# these tests make pool files, so a device skips them (CTest: 77)
+if [ -c "${DXL_TEST_POOL:-}" ]; then
+	echo "skipped: DXL_TEST_POOL=$DXL_TEST_POOL is a device, and this test makes pool files" >&2
+	exit 77
+fi
 T=$(mktemp -d "${DXL_TEST_POOL:-${TMPDIR:-/tmp}}/dxl-cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 POOL=$T/pool

@@ -1,0 +1,180 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The steps scripts/vm/guest.sh runs in the guest, one function per phase.
+# Sourced there, with DXL (the daxlease command), T (the test programs),
+# DEV (the device-DAX node), FSDAX (the xfs -o dax=always mount), MODE
+# (short|full), SEED and step/note from guest.sh.
+
+if [ "$MODE" = full ]; then
+	FSX_OPS=20000 KILL_ROUNDS=100 RACE_ROUNDS=500 FANOUT_PROCS=100 STRESS_S=60
+else
+	FSX_OPS=1500 KILL_ROUNDS=8 RACE_ROUNDS=20 FANOUT_PROCS=10 STRESS_S=10
+fi
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+# device-DAX through the command line: the unit must be 2 MiB (and say so
+# when refused), files go in and out, a reflink copy stays apart, a direct
+# mapping stores through, a lease is taken and given back, fsck is clean
+cli_devdax() {
+	set -e
+	local err=/tmp/cli.err
+	if $DXL mkfs --unit 4k $DEV 2>$err; then fail "mkfs --unit 4k on device-DAX succeeded"; fi
+	cat $err
+	grep -q 'alignment 2097152' $err || fail "the refusal does not name the 2 MiB alignment"
+	$DXL mkfs --force $DEV
+	$DXL info --json $DEV | tee /tmp/info.json
+	grep -q '"backend":"devdax"' /tmp/info.json || fail "the backend is not devdax"
+	grep -q '"unit":2097152' /tmp/info.json || fail "the unit is not 2 MiB"
+	head -c 5M /dev/urandom >/tmp/a
+	$DXL put $DEV /tmp/a /a
+	$DXL get $DEV /a /tmp/b
+	cmp /tmp/a /tmp/b
+	$DXL cp --reflink $DEV /a /b
+	$DXL io $DEV /b -c "pwrite -S 0x5a 0 4096"
+	$DXL get $DEV /a /tmp/b
+	cmp /tmp/a /tmp/b || fail "a write to the reflinked copy reached the original"
+	$DXL io $DEV /a -c "lease 0 0" -c "mmap -d 0 2m" -c "mwrite -S 0x11 4096 4096" \
+		-c "munmap" -c "unlease"
+	$DXL get $DEV /a /tmp/b
+	cmp -s /tmp/a /tmp/b && fail "the store through the direct mapping is not in the file"
+	[ "$(dd if=/tmp/b bs=4096 skip=1 count=1 status=none | od -An -tx1 -v | tr -s ' \n' '\n' | sort -u | grep -c .)" = 1 ] ||
+		fail "the stored page is not all 0x11"
+	$DXL leases $DEV
+	$DXL fsck $DEV
+}
+
+# the fsdax side: a pool file on the xfs mounted -o dax=always must get
+# the fsdax backend (MAP_SYNC), or the suite would test the page cache
+cli_fsdax() {
+	set -e
+	$DXL mkfs --size 256m $FSDAX/cli.pool
+	$DXL info --json $FSDAX/cli.pool | tee /tmp/info.json
+	grep -q '"backend":"fsdax"' /tmp/info.json || fail "the pool on the dax mount is not fsdax"
+	head -c 3M /dev/urandom >/tmp/a
+	$DXL put $FSDAX/cli.pool /tmp/a /a
+	$DXL get $FSDAX/cli.pool /a /tmp/b
+	cmp /tmp/a /tmp/b
+	$DXL fsck $FSDAX/cli.pool
+	rm -f $FSDAX/cli.pool
+}
+export -f cli_devdax cli_fsdax fail
+export DXL DEV FSDAX
+
+on_dev() { DXL_TEST_POOL=$DEV "$@"; }
+on_fsdax() { DXL_TEST_POOL=$FSDAX "$@"; }
+export -f on_dev on_fsdax
+
+phase_tests() {
+	step cli_devdax 300 bash -c cli_devdax
+	step cli_fsdax 300 bash -c cli_fsdax
+	# the random-operation test against its model, with fsck
+	step fsx_devdax 900 bash -c "on_dev $T/test_fsx --unit 2m --ops $FSX_OPS --seed $SEED"
+	step fsx_fsdax 900 bash -c "on_fsdax $T/test_fsx --ops $FSX_OPS --seed $SEED"
+	# process kills in the middle of operations, recovery, fsck, the model
+	step kill_devdax 900 bash -c "on_dev $T/test_kill --unit 2m --rounds $KILL_ROUNDS --seed $SEED"
+	step kill_fsdax 900 bash -c "on_fsdax $T/test_kill --rounds $KILL_ROUNDS --seed $SEED"
+	step fsck_fsdax 600 bash -c "on_fsdax $T/test_fsck"
+	# leases: the race at the device's 2 MiB unit; every lease test on fsdax
+	step lease_race_devdax 900 bash -c "on_dev $T/test_lease_race --unit 2097152 --rounds $RACE_ROUNDS --nq-rounds 5"
+	step lease_race_fsdax 900 bash -c "on_fsdax $T/test_lease_race --rounds $RACE_ROUNDS --nq-rounds 5"
+	local t
+	for t in basic break mmap fork reflink revoke misuse; do
+		step lease_${t}_devdax 600 bash -c "on_dev $T/test_lease_$t"
+		step lease_${t}_fsdax 600 bash -c "on_fsdax $T/test_lease_$t"
+	done
+	step lease_fanout_fsdax 600 bash -c "on_fsdax $T/test_lease_fanout --procs $FANOUT_PROCS --leases 10"
+	if [ "$MODE" = full ]; then
+		step lease_stress_fsdax 900 bash -c "on_fsdax $T/test_lease_stress --seconds $STRESS_S --seed $SEED"
+		step pmem_fsdax 600 bash -c "on_fsdax $T/test_pmem"
+	fi
+}
+
+# ---- the hard stop
+# The writer's content for file I of pool TAG: deterministic, so the next
+# boot can compare without a copy.
+gen() { yes "$1-$2" | head -c $((3000 + $2 * 7919 % 200000)); }
+
+# write TAG POOL: until the VM dies, in turn: put a new file, put another,
+# remove the one put two steps before, overwrite a 4 KiB block of /log.
+# A line goes to acks.TAG only after the command returned success: what
+# is listed there completed, and must be found after the stop.
+writer() {
+	local tag=$1 pool=$2 i=0 acks
+	acks=$out/acks.$tag
+	: >"$acks"
+	while :; do
+		case $((i % 4)) in
+		0|1) gen "$tag" $i | $DXL put "$pool" - /f$i || { echo "put $i failed"; return 1; }
+		     echo "put $i" >>"$acks" ;;
+		2) $DXL rm "$pool" /f$((i - 2)) || { echo "rm $((i - 2)) failed"; return 1; }
+		   echo "rm $((i - 2))" >>"$acks" ;;
+		3) $DXL io "$pool" /log -c "pwrite -S $((i % 251)) $((i * 4096)) 4096" >/dev/null ||
+			{ echo "pwrite $i failed"; return 1; }
+		   echo "pwrite $i" >>"$acks" ;;
+		esac
+		i=$((i + 1))
+	done
+}
+
+phase_hardstop_write() {
+	$DXL mkfs --force $DEV >/dev/null && $DXL io -f $DEV /log -c "truncate 0" >/dev/null ||
+		note "FAIL hardstop-mkfs-devdax"
+	$DXL mkfs --force --size 256m $FSDAX/hs.pool >/dev/null &&
+		$DXL io -f $FSDAX/hs.pool /log -c "truncate 0" >/dev/null || note "FAIL hardstop-mkfs-fsdax"
+	note "writing (the host kills the VM after a number of completed writes)"
+	writer devdax $DEV >"$out/writer.devdax.log" 2>&1 &
+	writer fsdax $FSDAX/hs.pool >"$out/writer.fsdax.log" 2>&1 &
+	wait
+	note "FAIL hardstop-writers-stopped (see writer.*.log)"
+}
+
+# check TAG POOL [ACKS]: the pool opens (recovery), fsck is clean, and
+# every operation listed in ACKS (default: the writer's acks.TAG) is there
+hardstop_check() {
+	local tag=$1 pool=$2 acks=${3:-$out/acks.$1} what i n=0 v
+	declare -A want=()
+	$DXL info "$pool" >/dev/null || fail "$pool does not open after the stop"
+	$DXL fsck "$pool" || fail "fsck of $pool after the stop"
+	$DXL get "$pool" /log /tmp/log || fail "/log is gone"
+	while read -r what i; do
+		n=$((n + 1))
+		case $what in
+		put) want[$i]=1 ;;
+		rm) want[$i]=0 ;;
+		pwrite)
+			v=$(dd if=/tmp/log bs=4096 skip="$i" count=1 status=none | od -An -tx1 -v |
+				tr -s ' \n' '\n' | grep . | sort -u)
+			[ "$v" = "$(printf '%02x' $((i % 251)))" ] ||
+				fail "$tag: the acked pwrite $i is not in /log (found bytes: ${v:-none})" ;;
+		esac
+	done <"$acks"
+	[ "$n" -gt 0 ] || fail "$tag: no write completed before the stop: nothing was checked"
+	for i in "${!want[@]}"; do
+		if [ "${want[$i]}" = 1 ]; then
+			$DXL get "$pool" /f"$i" /tmp/f || fail "$tag: the acked file /f$i is missing"
+			cmp -s /tmp/f <(gen "$tag" "$i") || fail "$tag: /f$i does not hold what was written"
+		elif $DXL stat "$pool" /f"$i" >/dev/null 2>&1; then
+			fail "$tag: /f$i was removed (acked) but is there"
+		fi
+	done
+	echo "$tag: $n acked operations all found"
+}
+export -f hardstop_check gen
+export out
+
+phase_hardstop_check() {
+	local tag
+	for tag in devdax fsdax; do
+		note "acked before the stop: $tag $(cat "$out/acks.$tag" 2>/dev/null | wc -l)"
+	done
+	step hardstop_devdax 600 bash -c "hardstop_check devdax $DEV"
+	step hardstop_fsdax 600 bash -c "hardstop_check fsdax $FSDAX/hs.pool"
+	# the check itself must be able to fail: a write that never happened
+	# (listed as acked) and a removal that did not (an acked put's file
+	# listed as removed) are both caught
+	cp "$out/acks.devdax" /tmp/forged && echo "put 100001" >>/tmp/forged
+	step hardstop_catches_missing 600 bash -c "! (hardstop_check devdax $DEV /tmp/forged)"
+	{ cat "$out/acks.devdax"; grep '^put' "$out/acks.devdax" | tail -n 1 | sed 's/^put/rm/'; } >/tmp/forged
+	step hardstop_catches_present 600 bash -c "! (hardstop_check devdax $DEV /tmp/forged)"
+}
