@@ -40,6 +40,10 @@
 #endif
 
 static char lt_dir[256], lt_pool_path[320], lt_rt_dir[320];
+/* The tests' allocation unit: 4 KiB, or on a device (DXL_TEST_POOL) its
+ * alignment, set by lt_init, so each test runs at the unit the device
+ * takes. */
+static uint64_t lt_unit = 4096;
 static pid_t lt_owner;              /* the test's main process */
 static pid_t lt_children[64];
 static int lt_nchildren;
@@ -151,9 +155,11 @@ static inline void lt_init(const char *name)
 	lt_owner = getpid();
 	snprintf(lt_dir, sizeof(lt_dir), "%s/dxl-%s-XXXXXX", base, name);
 	CHECK(mkdtemp(lt_dir) != NULL);
-	if (dxl_test_device()) /* the pool is the device; lt_mkfs checks the unit */
+	if (dxl_test_device()) { /* the pool is the device; lt_mkfs checks the unit */
 		snprintf(lt_pool_path, sizeof(lt_pool_path), "%s", dxl_test_device());
-	else
+		if (dxl_test_device_align() > lt_unit)
+			lt_unit = dxl_test_device_align();
+	} else
 		snprintf(lt_pool_path, sizeof(lt_pool_path), "%s/pool", lt_dir);
 	snprintf(lt_rt_dir, sizeof(lt_rt_dir), "%s/rt", lt_dir);
 	CHECK(mkdir(lt_rt_dir, 0700) == 0);

@@ -17,7 +17,7 @@
  */
 #include "lease_common.h"
 
-#define U 4096ull
+#define U lt_unit /* 4096, or the device's alignment (lease_common.h) */
 
 static int opt_procs = 1, opt_leases = 20, opt_own_fd;
 static uint32_t opt_break_ms = 60000;

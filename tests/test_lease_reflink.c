@@ -23,7 +23,7 @@
  */
 #include "lease_common.h"
 
-#define U 4096ull
+#define U lt_unit /* 4096, or the device's alignment (lease_common.h) */
 #define NU 4 /* units per file */
 #define POLL_S 30
 

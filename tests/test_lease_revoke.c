@@ -16,7 +16,7 @@
  */
 #include "lease_common.h"
 
-#define U 4096ull
+#define U lt_unit /* 4096, or the device's alignment (lease_common.h) */
 #define POLL_S 30
 
 static dxl_pool *g_pool;

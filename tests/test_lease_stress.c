@@ -36,7 +36,7 @@
 
 #include "lease_common.h"
 
-#define U 4096ull
+#define U lt_unit /* 4096, or the device's alignment (lease_common.h) */
 #define MAXU 48 /* max file size in units */
 #define MAXW 8
 

@@ -407,7 +407,11 @@ int dxl_unpin(dxl_pin *pin);
  * writable mapping gets private copies of the units that became shared);
  * DXL_MAP_DIRECT mappings take a lease (cb/arg as for dxl_lease_take)
  * and are made inaccessible when it is revoked — by a library thread, at
- * the deadline, whether or not the application dispatches events. */
+ * the deadline, whether or not the application dispatches events.
+ * off must be a multiple of the store's mapping granularity (the page, or
+ * device-DAX's alignment: 2 MiB), and len is rounded up to it
+ * (dxl_mapping_len says how far); so is EOF, past which a plain mapping
+ * faults: on device-DAX, the rest of the last 2 MiB reads as zeros. */
 int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dxl_lease_cb cb,
 	     void *arg, dxl_mapping **out);
 void *dxl_mapping_addr(const dxl_mapping *m);

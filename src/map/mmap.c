@@ -25,6 +25,14 @@
 
 #define PAGE 4096ull
 
+/* The granularity the backing store maps at: a page, or device-DAX's
+ * alignment (2 MiB), whose mmap refuses any offset, length or address
+ * that is not a multiple of it. */
+static uint64_t map_align(const struct dxl_fs *fs)
+{
+	return DXL_MAX(fs->pm.align, PAGE);
+}
+
 static int map_fixed(dxl_mapping *m, uint64_t rel, uint64_t len, int prot, int fd, uint64_t fd_off)
 {
 	void *want = m->addr + rel, *got;
@@ -61,19 +69,21 @@ static int unit_run_prot(struct dxl_fs *fs, const dxl_mapping *m, const struct d
 static int map_pages(struct dxl_fs *fs, dxl_mapping *m)
 {
 	const struct dxl_inode *in = NULL;
-	uint64_t rel = 0, size;
+	uint64_t rel = 0, size, eof;
 	int rc = dxl_inode_read(fs, NULL, m->ino, &in);
 
 	if (rc)
 		return rc;
 	size = in->size;
+	/* a plain mapping ends at EOF, as far as the store can cut it */
+	eof = DXL_ALIGN_UP(size, map_align(fs));
 	while (rel < m->len) {
 		uint64_t pos = m->off + rel, fu = pos >> fs->unit_shift, uoff = pos & (fs->unit - 1);
 		uint64_t n;
 		struct dxl_map em;
 		int prot = m->prot;
 
-		if (!(m->flags & DXL_MAP_DIRECT) && pos >= DXL_ALIGN_UP(size, PAGE)) {
+		if (!(m->flags & DXL_MAP_DIRECT) && pos >= eof) {
 			/* past EOF: access faults, as with mmap(2) */
 			return map_fixed(m, rel, m->len - rel, PROT_NONE, -1, 0);
 		}
@@ -90,7 +100,7 @@ static int map_pages(struct dxl_fs *fs, dxl_mapping *m)
 		if (em.len > (UINT64_MAX >> fs->unit_shift))
 			n = m->len - rel;
 		if (!(m->flags & DXL_MAP_DIRECT))
-			n = DXL_MIN(n, DXL_ALIGN_UP(size, PAGE) - pos);
+			n = DXL_MIN(n, eof - pos);
 		if (em.hole)
 			rc = map_fixed(m, rel, n, m->prot & PROT_READ, -1, 0);
 		else
@@ -232,14 +242,14 @@ int dxl_mmap(dxl_file *f, uint64_t off, size_t len, int prot, unsigned flags, dx
 		return dxl_err(EACCES, "mmap: writable mapping of a file opened read-only");
 	fs = &f->pool->fs;
 	/* the backing store maps at its own alignment (2 MiB on device-DAX) */
-	align = DXL_MAX(fs->pm.align, PAGE);
+	align = map_align(fs);
 	if (len > SIZE_MAX - align || (uint64_t)len > UINT64_MAX - off - align)
 		return dxl_err(EINVAL, "mmap of %zu bytes at %llu: the range is too large", len,
 			       (unsigned long long)off);
 	if (off % align)
 		return dxl_err(EINVAL, "mmap: offset %llu is not a multiple of %llu",
 			       (unsigned long long)off, (unsigned long long)align);
-	len = DXL_ALIGN_UP(len, PAGE);
+	len = DXL_ALIGN_UP(len, align);
 	end = off + len;
 	rc = dxl_map_state(f->pool, &ms);
 	if (rc)
