@@ -26,6 +26,7 @@
  *                      with the first try's nonce (not refused as a server
  *                      without the key), and the connection works
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -50,12 +51,22 @@ static int port;
 static pid_t server_pid;
 static char addr[64];
 
+/* The address the server listens on: loopback for tcp;ofi_rxm, or the
+ * address of an RDMA device's netdev (DXL_TEST_RDMA_ADDR, with
+ * DXL_FI_PROVIDER="verbs;ofi_rxm": soft-RoCE in the VM test). */
+static const char *host_ip(void)
+{
+	const char *h = getenv("DXL_TEST_RDMA_ADDR");
+	return h && *h ? h : "127.0.0.1";
+}
+
 static int free_port(void)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t len = sizeof(a);
 	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
 
+	CHECK(inet_pton(AF_INET, host_ip(), &a.sin_addr) == 1);
 	CHECK(fd >= 0);
 	CHECK(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
 	CHECK(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
@@ -111,7 +122,7 @@ static void start_server(uint32_t client_timeout_ms)
 
 	for (int tries = 0; tries < 5; tries++) {
 		port = free_port();
-		snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+		snprintf(addr, sizeof(addr), "%s:%d", host_ip(), port);
 		server_pid = fork();
 		CHECK(server_pid >= 0);
 		if (server_pid == 0) {
@@ -680,7 +691,7 @@ static void test_register(void)
 	}
 	CHECK_OK(dxl_pool_open(pool_path, 0, &pool));
 	CHECK_OK(dxl_open(pool, "/m", O_RDWR, 0, &f));
-	CHECK_OK(dxl_fab_open(&fab, NULL, "127.0.0.1", pstr, 1));
+	CHECK_OK(dxl_fab_open(&fab, NULL, host_ip(), pstr, 1));
 	CHECK_OK(dxl_fab_ep(&fab, NULL, NULL, &ep));
 	o.mr_mode = fab.info->domain_attr->mr_mode;
 	CHECK_OK(dxl_rdma_register(f, 4096, 8192, fab.domain, &o, &seen.reg));
