@@ -94,4 +94,29 @@ static inline const char *dxl_test_dir(const char *dflt)
 	return dxl_test_scratch_dir(dflt);
 }
 
+/* A test's scratch directory and pool path: makes DIR-XXXXXX named
+ * `name` under DXL_TEST_POOL's directory or dflt into dir, and sets pool
+ * to the device when DXL_TEST_POOL is one (skipping the test when its
+ * unit is below the device's alignment), else to dir/pool.  Returns the
+ * device, or NULL for a pool file. */
+static inline const char *dxl_test_pool_at(char *dir, size_t dir_size, char *pool,
+					   size_t pool_size, const char *name, uint64_t unit,
+					   const char *dflt)
+{
+	const char *dev = dxl_test_device();
+
+	if (dev && unit < dxl_test_device_align())
+		dxl_test_skip_device("runs with a unit below the device's (give --unit 2m)");
+	snprintf(dir, dir_size, "%s/%s-XXXXXX", dxl_test_scratch_dir(dflt), name);
+	if (!mkdtemp(dir)) {
+		perror(dir);
+		exit(1);
+	}
+	if (dev)
+		snprintf(pool, pool_size, "%s", dev);
+	else
+		snprintf(pool, pool_size, "%s/pool", dir);
+	return dev;
+}
+
 #endif

@@ -951,17 +951,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	const char *tmp = getenv("TMPDIR");
-	/* on a device (DXL_TEST_POOL=/dev/daxX.Y) the pool is the device,
-	 * at a unit no smaller than its alignment */
-	const char *dev = dxl_test_device();
-	if (dev && opt_unit < dxl_test_device_align())
-		dxl_test_skip_device("runs with a unit below the device's (give --unit 2m)");
-	snprintf(g_dir, sizeof(g_dir), "%s/dxl-kill-XXXXXX", dxl_test_scratch_dir(tmp && *tmp ? tmp : "/var/tmp"));
-	CHECK(mkdtemp(g_dir));
-	if (dev)
-		snprintf(g_pool_path, sizeof(g_pool_path), "%s", dev);
-	else
-		snprintf(g_pool_path, sizeof(g_pool_path), "%s/pool", g_dir);
+	/* on a device (DXL_TEST_POOL=/dev/daxX.Y) the pool is the device */
+	const char *dev = dxl_test_pool_at(g_dir, sizeof(g_dir), g_pool_path, sizeof(g_pool_path),
+					   "dxl-kill", opt_unit, tmp && *tmp ? tmp : "/var/tmp");
 	snprintf(g_rt_dir, sizeof(g_rt_dir), "%s/rt", g_dir);
 	CHECK(mkdir(g_rt_dir, 0700) == 0);
 	setenv("DXL_RUNTIME_DIR", g_rt_dir, 1);

@@ -1,5 +1,5 @@
-# shellcheck shell=bash
 # SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
 # The steps scripts/vm/guest.sh runs in the guest, one function per phase.
 # Sourced there, with DXL (the daxlease command), T (the test programs),
 # DEV (the device-DAX node), FSDAX (the xfs -o dax=always mount), MODE
