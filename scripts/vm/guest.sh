@@ -29,7 +29,10 @@ fi
 # shellcheck source=/dev/null
 . "$out/job"
 res=$out/results.$PHASE
+# scratch space in memory, but never over the host paths the guest runs
+# from (a CI clone may live under /tmp)
 for d in /run /tmp /var/tmp /dev/shm /mnt; do
+	case "$TOP/ $BUILD/ $KROOT/ $out/" in *"$d/"*) continue ;; esac
 	mkdir -p "$d" 2>/dev/null
 	mount -t tmpfs -o mode=1777 tmpfs "$d"
 done
@@ -38,7 +41,8 @@ ln -sfn /proc/self/fd /dev/fd
 ln -sfn /proc/self/fd/0 /dev/stdin
 ln -sfn /proc/self/fd/1 /dev/stdout
 ln -sfn /proc/self/fd/2 /dev/stderr
-export TMPDIR=/tmp HOME=/tmp
+if mountpoint -q /tmp; then TMPDIR=/tmp; else TMPDIR=/run/tmp; mkdir -p $TMPDIR; fi
+export TMPDIR HOME=$TMPDIR
 DXL=$BUILD/daxlease
 T=$BUILD/tests
 DEV=/dev/dax0.0

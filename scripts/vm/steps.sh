@@ -20,27 +20,27 @@ fail() { echo "FAIL: $*"; exit 1; }
 # mapping stores through, a lease is taken and given back, fsck is clean
 cli_devdax() {
 	set -e
-	local err=/tmp/cli.err
+	local err=$TMPDIR/cli.err
 	if $DXL mkfs --unit 4k $DEV 2>$err; then fail "mkfs --unit 4k on device-DAX succeeded"; fi
 	cat $err
 	grep -q 'alignment 2097152' $err || fail "the refusal does not name the 2 MiB alignment"
 	$DXL mkfs --force $DEV
-	$DXL info --json $DEV | tee /tmp/info.json
-	grep -q '"backend":"devdax"' /tmp/info.json || fail "the backend is not devdax"
-	grep -q '"unit":2097152' /tmp/info.json || fail "the unit is not 2 MiB"
-	head -c 5M /dev/urandom >/tmp/a
-	$DXL put $DEV /tmp/a /a
-	$DXL get $DEV /a /tmp/b
-	cmp /tmp/a /tmp/b
+	$DXL info --json $DEV | tee $TMPDIR/info.json
+	grep -q '"backend":"devdax"' $TMPDIR/info.json || fail "the backend is not devdax"
+	grep -q '"unit":2097152' $TMPDIR/info.json || fail "the unit is not 2 MiB"
+	head -c 5M /dev/urandom >$TMPDIR/a
+	$DXL put $DEV $TMPDIR/a /a
+	$DXL get $DEV /a $TMPDIR/b
+	cmp $TMPDIR/a $TMPDIR/b
 	$DXL cp --reflink $DEV /a /b
 	$DXL io $DEV /b -c "pwrite -S 0x5a 0 4096"
-	$DXL get $DEV /a /tmp/b
-	cmp /tmp/a /tmp/b || fail "a write to the reflinked copy reached the original"
+	$DXL get $DEV /a $TMPDIR/b
+	cmp $TMPDIR/a $TMPDIR/b || fail "a write to the reflinked copy reached the original"
 	$DXL io $DEV /a -c "lease 0 0" -c "mmap -d 0 2m" -c "mwrite -S 0x11 4096 4096" \
 		-c "munmap" -c "unlease"
-	$DXL get $DEV /a /tmp/b
-	cmp -s /tmp/a /tmp/b && fail "the store through the direct mapping is not in the file"
-	[ "$(dd if=/tmp/b bs=4096 skip=1 count=1 status=none | od -An -tx1 -v | tr -s ' \n' '\n' | sort -u | grep -c .)" = 1 ] ||
+	$DXL get $DEV /a $TMPDIR/b
+	cmp -s $TMPDIR/a $TMPDIR/b && fail "the store through the direct mapping is not in the file"
+	[ "$(dd if=$TMPDIR/b bs=4096 skip=1 count=1 status=none | od -An -tx1 -v | tr -s ' \n' '\n' | sort -u | grep -c .)" = 1 ] ||
 		fail "the stored page is not all 0x11"
 	$DXL leases $DEV
 	$DXL fsck $DEV
@@ -51,12 +51,12 @@ cli_devdax() {
 cli_fsdax() {
 	set -e
 	$DXL mkfs --size 256m $FSDAX/cli.pool
-	$DXL info --json $FSDAX/cli.pool | tee /tmp/info.json
-	grep -q '"backend":"fsdax"' /tmp/info.json || fail "the pool on the dax mount is not fsdax"
-	head -c 3M /dev/urandom >/tmp/a
-	$DXL put $FSDAX/cli.pool /tmp/a /a
-	$DXL get $FSDAX/cli.pool /a /tmp/b
-	cmp /tmp/a /tmp/b
+	$DXL info --json $FSDAX/cli.pool | tee $TMPDIR/info.json
+	grep -q '"backend":"fsdax"' $TMPDIR/info.json || fail "the pool on the dax mount is not fsdax"
+	head -c 3M /dev/urandom >$TMPDIR/a
+	$DXL put $FSDAX/cli.pool $TMPDIR/a /a
+	$DXL get $FSDAX/cli.pool /a $TMPDIR/b
+	cmp $TMPDIR/a $TMPDIR/b
 	$DXL fsck $FSDAX/cli.pool
 	rm -f $FSDAX/cli.pool
 }
@@ -168,14 +168,14 @@ hardstop_check() {
 	declare -A want=()
 	$DXL info "$pool" >/dev/null || fail "$pool does not open after the stop"
 	$DXL fsck "$pool" || fail "fsck of $pool after the stop"
-	$DXL get "$pool" /log /tmp/log || fail "/log is gone"
+	$DXL get "$pool" /log $TMPDIR/log || fail "/log is gone"
 	while read -r what i; do
 		n=$((n + 1))
 		case $what in
 		put) want[$i]=1 ;;
 		rm) want[$i]=0 ;;
 		pwrite)
-			v=$(dd if=/tmp/log bs=4096 skip="$i" count=1 status=none | od -An -tx1 -v |
+			v=$(dd if=$TMPDIR/log bs=4096 skip="$i" count=1 status=none | od -An -tx1 -v |
 				tr -s ' \n' '\n' | grep . | sort -u)
 			[ "$v" = "$(printf '%02x' $((i % 251)))" ] ||
 				fail "$tag: the acked pwrite $i is not in /log (found bytes: ${v:-none})" ;;
@@ -184,8 +184,8 @@ hardstop_check() {
 	[ "$n" -gt 0 ] || fail "$tag: no write completed before the stop: nothing was checked"
 	for i in "${!want[@]}"; do
 		if [ "${want[$i]}" = 1 ]; then
-			$DXL get "$pool" /f"$i" /tmp/f || fail "$tag: the acked file /f$i is missing"
-			cmp -s /tmp/f <(gen "$tag" "$i") || fail "$tag: /f$i does not hold what was written"
+			$DXL get "$pool" /f"$i" $TMPDIR/f || fail "$tag: the acked file /f$i is missing"
+			cmp -s $TMPDIR/f <(gen "$tag" "$i") || fail "$tag: /f$i does not hold what was written"
 		elif $DXL stat "$pool" /f"$i" >/dev/null 2>&1; then
 			fail "$tag: /f$i was removed (acked) but is there"
 		fi
@@ -205,8 +205,8 @@ phase_hardstop_check() {
 	# the check itself must be able to fail: a write that never happened
 	# (listed as acked) and a removal that did not (an acked put's file
 	# listed as removed) are both caught
-	cp "$out/acks.devdax" /tmp/forged && echo "put 100001" >>/tmp/forged
-	step hardstop_catches_missing 600 bash -c "! (hardstop_check devdax $DEV /tmp/forged)"
-	{ cat "$out/acks.devdax"; grep '^put' "$out/acks.devdax" | tail -n 1 | sed 's/^put/rm/'; } >/tmp/forged
-	step hardstop_catches_present 600 bash -c "! (hardstop_check devdax $DEV /tmp/forged)"
+	cp "$out/acks.devdax" $TMPDIR/forged && echo "put 100001" >>$TMPDIR/forged
+	step hardstop_catches_missing 600 bash -c "! (hardstop_check devdax $DEV $TMPDIR/forged)"
+	{ cat "$out/acks.devdax"; grep '^put' "$out/acks.devdax" | tail -n 1 | sed 's/^put/rm/'; } >$TMPDIR/forged
+	step hardstop_catches_present 600 bash -c "! (hardstop_check devdax $DEV $TMPDIR/forged)"
 }
