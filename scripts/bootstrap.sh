@@ -13,7 +13,7 @@ lean=()
 for a in "$@"; do
 	case $a in
 	--package) pkgs+=(dpkg-dev debhelper fakeroot lintian) ;;
-	--vm) lean+=(qemu-system-x86 ndctl xfsprogs busybox-static kmod cpio rdma-core ibverbs-providers) ;;
+	--vm) lean+=(qemu-system-x86 ndctl xfsprogs busybox-static kmod cpio rdma-core ibverbs-providers iproute2 libfabric-bin) ;;
 	*) echo "usage: $0 [--package] [--vm]" >&2; exit 2 ;;
 	esac
 done

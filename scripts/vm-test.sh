@@ -18,7 +18,8 @@ KVER=6.1.192-3
 usage() {
 	cat <<EOF
 usage: scripts/vm-test.sh [--full] [--build DIR] [--work DIR] [--seed N]
-                          [--kernel PKG=VERSION] [--only STEP,...] [--no-hardstop] [--rdma]
+                          [--kernel PKG=VERSION] [--only STEP,...] [--no-hardstop] [--no-rdma]
+                          [--run SCRIPT]
 
 Boot Debian's kernel ($KPKG $KVER) under QEMU with an emulated
 device-DAX and fsdax NVDIMM and run daxlease's tests on both, then kill
@@ -36,17 +37,21 @@ the VM in the middle of writes and check every pool after the reboot.
   --only LIST      run only these guest steps (names as in the results;
                    'hardstop' for the hard-stop boots)
   --no-hardstop    skip the hard-stop boots
-  --rdma           also the RDMA tests over verbs on soft-RoCE (rdma_rxe):
-                   they do not pass yet (docs/vm-test.md)
+  --no-rdma        skip the RDMA tests (over verbs on soft-RoCE, rdma_rxe,
+                   on the device-DAX pool)
+  --run SCRIPT     run SCRIPT in the guest (bash, after the devices are
+                   set up; DXL, T, DEV, FSDAX and the steps' functions
+                   such as rxe_setup and on_rxe are there) instead of the
+                   tests, its output in run.log: for finding out by hand
   -h, --help       this text
 
-Needs qemu-system-x86, ndctl, xfsprogs, busybox-static, kmod and cpio:
-scripts/bootstrap.sh --vm installs them.  Exit status 0 when every step
+Needs qemu-system-x86, ndctl, xfsprogs, busybox-static, kmod, cpio,
+rdma-core and iproute2: scripts/bootstrap.sh --vm installs them.  Exit status 0 when every step
 passed, 1 when one failed, 2 on a usage error.
 EOF
 }
 
-mode=short build="" work="" seed="" only="" hardstop=1 rdma=0
+mode=short build="" work="" seed="" only="" hardstop=1 rdma=1 run=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--full) mode=full; shift ;;
@@ -56,7 +61,9 @@ while [ $# -gt 0 ]; do
 	--kernel) KPKG=${2%%=*}; KVER=${2#*=}; shift 2 ;;
 	--only) only=$2; shift 2 ;;
 	--no-hardstop) hardstop=0; shift ;;
-	--rdma) rdma=1; shift ;;
+	--no-rdma) rdma=0; shift ;;
+	--run) run=$(realpath "$2") && [ -f "$run" ] || { echo "vm-test: --run $2: no such file" >&2; exit 2; }
+		hardstop=0; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "vm-test: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -186,12 +193,13 @@ EOF
 trap '[ -z "$qemu_pid" ] || kill -KILL "$qemu_pid" 2>/dev/null || true' EXIT
 
 rm -rf "$out" && mkdir -p "$out"
+[ -z "$run" ] || cp "$run" "$out/run.sh"
 # fresh NVDIMMs: the guest finds raw namespaces and configures them
 rm -f "$nv_dax" "$nv_fsdax"
 truncate -s $NV_SIZE "$nv_dax" "$nv_fsdax"
 log "mode $mode, seed $seed, kernel $KPKG $KVER, build $build, logs in $out"
 t_all=$(date +%s)
-if [ "$mode" = full ]; then limit=7200; else limit=900; fi
+if [ "$mode" = full ] || [ -n "$run" ]; then limit=7200; else limit=900; fi
 boot tests $limit
 if [ "$hardstop" = 1 ] && { [ -z "$only" ] || [[ ",$only," == *,hardstop,* ]]; }; then
 	# the stop comes after a seeded number of completed writes, mid-stream

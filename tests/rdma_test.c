@@ -3,7 +3,8 @@
  * RDMA on loopback (tcp;ofi_rxm): the server, its clients and local
  * registrations, each promise tried where it could break.  One program,
  * one mode per CTest test (tests/rdma.cmake); every process opens
- * libfabric itself after fork.
+ * libfabric itself after fork.  DXL_TEST_POOL=/dev/daxX.Y runs them on a
+ * device-DAX pool at its unit (the VM test, over verbs on soft-RoCE).
  *
  *   truncate_race      remote writes racing a local truncate and a reuse of
  *                      the freed units by another file: no byte of another
@@ -75,9 +76,14 @@ static int free_port(void)
 	return p;
 }
 
+/* 64 MiB at 4 KiB units; on a device (DXL_TEST_POOL, the VM test) all
+ * of it at its alignment, which the ranges below allow for (unit_sz). */
+static uint64_t unit_sz;
+
 static void make_pool(uint32_t break_ms)
 {
-	struct dxl_mkfs_opts o = {.size = 64ull << 20, .lease_break_ms = break_ms};
+	struct dxl_mkfs_opts o = {.size = scratch_dev ? 0 : 64ull << 20, .unit = unit_sz,
+				  .lease_break_ms = break_ms, .flags = DXL_MKFS_FORCE};
 
 	CHECK_OK(dxl_mkfs(pool_path, &o));
 }
@@ -89,17 +95,30 @@ static void log_line(void *arg, const char *line)
 }
 
 /* 1 when a client gets in, 0 when the server died (its port was taken
- * between free_port() and its bind). */
+ * between free_port() and its bind).  The client is a child: a process
+ * that has opened the verbs provider passes the device contexts
+ * librdmacm keeps to its forked children, whose own connections then
+ * fail (the clients the tests fork afterwards). */
 static int server_ready(void)
 {
-	for (int i = 0; i < 100; i++) {
-		struct dxl_remote_opts ro = {.version = DXL_REMOTE_OPTS_VERSION, .key = key, .timeout_ms = 500};
-		dxl_remote *r;
+	/* 2 s a try: a connection over soft-RoCE in an emulated VM takes
+	 * more than a second to come up */
+	for (int64_t until = lt_now_ns() + 60 * 1000000000LL; lt_now_ns() < until;) {
+		pid_t probe = fork();
 		int st;
-		if (dxl_remote_connect(addr, &ro, &r) == 0) {
+		CHECK(probe >= 0);
+		if (probe == 0) {
+			struct dxl_remote_opts ro = {.version = DXL_REMOTE_OPTS_VERSION, .key = key,
+						     .timeout_ms = 2000};
+			dxl_remote *r;
+			if (dxl_remote_connect(addr, &ro, &r) != 0)
+				_exit(1);
 			dxl_remote_close(r);
-			return 1;
+			_exit(0);
 		}
+		CHECK(waitpid(probe, &st, 0) == probe);
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			return 1;
 		if (waitpid(server_pid, &st, WNOHANG) == server_pid)
 			return 0;
 		lt_sleep_ms(50);
@@ -353,13 +372,15 @@ static int test_truncate_race(int noq)
 
 static void test_recall(void)
 {
+	/* the punch frees the second half: a whole unit on a device */
+	const uint64_t half = unit_sz > (64 << 10) ? unit_sz : 64 << 10;
 	int p[2], q[2];
 	pid_t c;
 	dxl_pool *pool;
 	dxl_file *f;
 
 	make_pool(30000); /* a revocation would take 30 s: returning is what ends the punch */
-	make_file("/r", 128 << 10, 0);
+	make_file("/r", 2 * half, 0);
 	start_server(20000);
 	CHECK(pipe(p) == 0 && pipe(q) == 0);
 	c = fork();
@@ -371,7 +392,7 @@ static void test_recall(void)
 		char buf[65536];
 		memset(buf, 0x11, sizeof(buf));
 		CHECK_OK(dxl_remote_open(r, "/r", O_RDWR, 0, &rf));
-		CHECK_OK(dxl_remote_layout_get(rf, 0, 128 << 10, DXL_LAYOUT_RW, &l));
+		CHECK_OK(dxl_remote_layout_get(rf, 0, 2 * half, DXL_LAYOUT_RW, &l));
 		CHECK_RC(dxl_remote_write(l, buf, sizeof(buf), 0), (long long)sizeof(buf));
 		CHECK_OK(dxl_remote_commit(rf, 0, sizeof(buf)));
 		send_int(p[1], 0);
@@ -392,7 +413,7 @@ static void test_recall(void)
 	CHECK(server_leases() == 2); /* the layout's lease and its pin */
 	CHECK_OK(dxl_pool_open(pool_path, 0, &pool));
 	CHECK_OK(dxl_open(pool, "/r", O_RDWR, 0, &f));
-	CHECK_OK(dxl_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 64 << 10, 64 << 10));
+	CHECK_OK(dxl_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, half, half));
 	CHECK_OK(dxl_close(f));
 	CHECK_OK(dxl_pool_close(pool));
 	CHECK(recv_int(p[0]) == DXL_LAYOUT_RETURNED);
@@ -543,6 +564,21 @@ static void test_access(void)
 	/* the server is unharmed: a new client works */
 	r = connect_client(3000);
 	CHECK_OK(dxl_remote_stat(r, "/x", &st));
+	/* a read-only layout's key reads, and the NIC refuses a write with
+	 * it (libfabric's MR cache registered every range writable); a
+	 * layout past EOF is refused and leaves no handle */
+	{
+		dxl_layout *lr = (dxl_layout *)&st;
+		CHECK_OK(dxl_remote_open(r, "/x", O_RDONLY, 0, &rf));
+		CHECK(dxl_remote_layout_get(rf, 0, 1 << 30, 0, &lr) == -EINVAL && lr == NULL);
+		CHECK_OK(dxl_remote_layout_get(rf, 128 << 10, 64 << 10, 0, &lr));
+		CHECK_RC(dxl_remote_raw_read(r, buf, 8, dxl_layout_raddr(lr), dxl_layout_key(lr)), 8);
+		CHECK(buf[0] == 0x33);
+		memset(buf, 0x55, sizeof(buf));
+		CHECK(dxl_remote_raw_write(r, buf, 8, dxl_layout_raddr(lr), dxl_layout_key(lr)) < 0);
+		dxl_remote_layout_return(lr);
+		dxl_remote_fclose(rf);
+	}
 	dxl_remote_close(r);
 	stop_server();
 	/* only the 8 bytes written inside the layout changed */
@@ -642,15 +678,22 @@ static void test_register(void)
 		CHECK(read(to_w[0], &namelen, sizeof(namelen)) == sizeof(namelen));
 		CHECK(read(to_w[0], name, namelen) == (ssize_t)namelen);
 		CHECK(read(to_w[0], &raddr, 8) == 8 && read(to_w[0], &k, 8) == 8);
+		static char b[8];
+		struct fid_mr *bmr = NULL;
+		void *bdesc = NULL;
 		CHECK_OK(dxl_fab_open(&wf, NULL, NULL, NULL, 0));
 		CHECK_OK(dxl_fab_ep(&wf, NULL, NULL, &wep));
 		CHECK(fi_av_insert(wf.av, name, 1, &peer, 0, NULL) == 1);
+		/* verbs wants the source registered too (FI_MR_LOCAL) */
+		if (wf.info->domain_attr->mr_mode & FI_MR_LOCAL) {
+			CHECK(fi_mr_reg(wf.domain, b, sizeof(b), FI_WRITE, 0, 0, 0, &bmr, NULL) == 0);
+			bdesc = fi_mr_desc(bmr);
+		}
 		while ((cmd = recv_int(to_w[0])) != 0) {
-			char b[8];
 			int stt[2] = {0, 0};
 			struct iovec iov = {b, 8};
 			struct fi_rma_iov ri = {.addr = raddr, .len = 8, .key = k};
-			struct fi_msg_rma msg = {.msg_iov = &iov, .iov_count = 1, .addr = peer,
+			struct fi_msg_rma msg = {.msg_iov = &iov, .desc = &bdesc, .iov_count = 1, .addr = peer,
 						 .rma_iov = &ri, .rma_iov_count = 1, .context = stt};
 			struct fi_cq_msg_entry e;
 			struct fi_cq_err_entry ee;
@@ -672,6 +715,8 @@ static void test_register(void)
 			send_int(from_w[1], rc ? rc : !stt[0] ? -ETIMEDOUT : -stt[1]);
 		}
 		fi_close(&wep->fid);
+		if (bmr)
+			fi_close(&bmr->fid);
 		dxl_fab_close(&wf);
 		_exit(0);
 	}
@@ -681,6 +726,7 @@ static void test_register(void)
 	if (t == 0) {
 		dxl_pool *tp;
 		dxl_file *tf;
+		close(from_w[1]);
 		recv_int(to_t[0]);
 		CHECK_OK(dxl_pool_open(pool_path, 0, &tp));
 		CHECK_OK(dxl_open(tp, "/m", O_RDWR, 0, &tf));
@@ -689,6 +735,11 @@ static void test_register(void)
 		dxl_pool_close(tp);
 		_exit(0);
 	}
+	/* only the writer holds its answer pipe open: a writer that died
+	 * is an end of file here, not a read that waits for ever */
+	close(from_w[1]);
+	close(to_w[0]);
+	close(to_t[0]);
 	CHECK_OK(dxl_pool_open(pool_path, 0, &pool));
 	CHECK_OK(dxl_open(pool, "/m", O_RDWR, 0, &f));
 	CHECK_OK(dxl_fab_open(&fab, NULL, host_ip(), pstr, 1));
@@ -846,7 +897,8 @@ int main(int argc, char **argv)
 			signal(sig, SIG_DFL);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	scratch_setup("rdma");
+	scratch_setup_device("rdma");
+	unit_sz = scratch_unit(4096);
 	test_main_pid = getpid();
 	atexit(kill_server_at_exit);
 	if (!strcmp(mode, "truncate_race"))
@@ -858,7 +910,7 @@ int main(int argc, char **argv)
 		int seen = 0;
 		for (int i = 0; i < 5 && !seen; i++) {
 			scratch_cleanup();
-			scratch_setup("rdma");
+			scratch_setup_device("rdma");
 			seen = test_truncate_race(1);
 		}
 		CHECK(seen || !"without quarantine the late write must show: the test cannot see what it guards");

@@ -6,6 +6,10 @@
  * pool file and a private DXL_RUNTIME_DIR, so that a test neither sees
  * nor leaves runtime files of others.  Removed at exit by the process
  * that made it (forked children exit without touching it).
+ *
+ * scratch_setup skips the test when DXL_TEST_POOL is a device;
+ * scratch_setup_device makes the device the pool instead (for a test that
+ * makes one pool at a time and takes the device's unit: scratch_unit).
  */
 #ifndef DXL_TEST_SCRATCH_POOL_H
 #define DXL_TEST_SCRATCH_POOL_H
@@ -22,6 +26,7 @@
 
 static char pool_dir[256], pool_path[300], rt_dir[300];
 static pid_t scratch_owner;
+static const char *scratch_dev; /* the device pool_path names, or NULL */
 
 static inline void scratch_cleanup(void)
 {
@@ -31,7 +36,7 @@ static inline void scratch_cleanup(void)
 
 	if (getpid() != scratch_owner)
 		return;
-	if (pool_path[0])
+	if (pool_path[0] && !scratch_dev) /* never the device node */
 		unlink(pool_path);
 	if (rt_dir[0] && (d = opendir(rt_dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
@@ -47,21 +52,52 @@ static inline void scratch_cleanup(void)
 		rmdir(pool_dir);
 }
 
-/* name: a word for the directory, e.g. "journal" -> dxl_journal.XXXXXX */
-static inline void scratch_setup(const char *name)
+static inline void scratch_setup_rt(void)
 {
-	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
-
-	tmp = dxl_test_dir(tmp ? tmp : "/tmp");
-
-	scratch_owner = getpid();
-	snprintf(pool_dir, sizeof(pool_dir), "%s/dxl_%s.XXXXXX", tmp ? tmp : "/tmp", name);
-	CHECK(mkdtemp(pool_dir) != NULL);
-	snprintf(pool_path, sizeof(pool_path), "%s/pool", pool_dir);
 	snprintf(rt_dir, sizeof(rt_dir), "%s/rt", pool_dir);
 	CHECK(mkdir(rt_dir, 0700) == 0);
 	setenv("DXL_RUNTIME_DIR", rt_dir, 1);
+	scratch_owner = getpid();
 	atexit(scratch_cleanup);
+}
+
+static inline const char *scratch_default_dir(void)
+{
+	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+
+	return tmp ? tmp : "/tmp";
+}
+
+/* name: a word for the directory, e.g. "journal" -> dxl_journal.XXXXXX */
+static inline void scratch_setup(const char *name)
+{
+	snprintf(pool_dir, sizeof(pool_dir), "%s/dxl_%s.XXXXXX", dxl_test_dir(scratch_default_dir()), name);
+	CHECK(mkdtemp(pool_dir) != NULL);
+	snprintf(pool_path, sizeof(pool_path), "%s/pool", pool_dir);
+	scratch_setup_rt();
+}
+
+/* As scratch_setup, but pool_path is the device when DXL_TEST_POOL names
+ * one (its contents are destroyed); the directory holds the runtime files
+ * either way.  The test makes its pools with scratch_unit(), size 0 on
+ * the device. */
+static inline void scratch_setup_device(const char *name)
+{
+	char dname[64];
+
+	snprintf(dname, sizeof(dname), "dxl_%s", name);
+	scratch_dev = dxl_test_pool_at(pool_dir, sizeof(pool_dir), pool_path, sizeof(pool_path), dname,
+				       UINT64_MAX, scratch_default_dir());
+	scratch_setup_rt();
+}
+
+/* The unit a test's pool gets: the device's alignment on a device, else
+ * dflt. */
+static inline uint64_t scratch_unit(uint64_t dflt)
+{
+	uint64_t a = scratch_dev ? dxl_test_device_align() : 0;
+
+	return a > dflt ? a : dflt;
 }
 
 /* Copy a pool file (a pristine image to damage a copy of). */

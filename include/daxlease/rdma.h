@@ -66,7 +66,10 @@ struct dxl_reg_opts {
 /* The domain must outlive the registration.  The range must lie within
  * the file.  -EINVAL for an empty range or access outside
  * FI_REMOTE_READ|FI_REMOTE_WRITE; -EOPNOTSUPP for a domain that needs
- * FI_MR_ENDPOINT binding. */
+ * FI_MR_ENDPOINT binding, and for one whose MRs libfabric's MR cache
+ * shares (a closed MR would stay reachable at the NIC): set
+ * FI_MR_CACHE_MONITOR=disabled before the process's first libfabric call
+ * (docs/rdma.md).  *out is set only on success. */
 int dxl_rdma_register(dxl_file *f, uint64_t off, uint64_t len, struct fid_domain *domain,
 		 const struct dxl_reg_opts *opts, dxl_rdma_reg **out);
 /* Close the MR, quiesce, unmap, unpin, release the lease; frees reg. */
@@ -135,7 +138,8 @@ int dxl_remote_ftruncate(dxl_rfile *f, uint64_t size);
 /* mode as dxl_fallocate: FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE etc. */
 int dxl_remote_fallocate(dxl_rfile *f, int mode, uint64_t off, uint64_t len);
 
-/* A layout: one-sided access to [off, off+len) of the file.  DXL_LAYOUT_RW
+/* A layout: one-sided access to [off, off+len) of the file (*out, NULL
+ * on failure; freed by dxl_remote_layout_return).  DXL_LAYOUT_RW
  * grows the file to off+len first if it is shorter; a read-only layout must
  * lie within the file. */
 #define DXL_LAYOUT_RW 0x1

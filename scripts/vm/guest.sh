@@ -101,7 +101,7 @@ note "setup $(uname -r), $(cat /sys/bus/dax/devices/dax0.0/align 2>/dev/null || 
 # shellcheck source=scripts/vm/steps.sh
 . "$TOP/scripts/vm/steps.sh"
 case $PHASE in
-tests) phase_tests ;;
+tests) if [ -f "$out/run.sh" ]; then step run 3600 bash "$out/run.sh"; else phase_tests; fi ;;
 hardstop-write) phase_hardstop_write ;;
 hardstop-check) phase_hardstop_check ;;
 *) note "FAIL unknown-phase-$PHASE" ;;

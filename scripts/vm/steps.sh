@@ -7,11 +7,13 @@
 
 if [ "$MODE" = full ]; then
 	FSX_OPS=20000 KILL_ROUNDS=100 RACE_ROUNDS=500 FANOUT_PROCS=100 STRESS_S=60
-	RDMA_MODES="register access recall truncate_race truncate_race_noq commit crash server_stop many late_challenge"
 else
 	FSX_OPS=1500 KILL_ROUNDS=8 RACE_ROUNDS=20 FANOUT_PROCS=10 STRESS_S=10
-	RDMA_MODES="register access recall truncate_race"
 fi
+# every rdma_test mode but 'many': 64 clients connecting at once in the
+# emulated guest make rdma_cm refuse some, and ofi_rxm (libfabric 1.17)
+# then crashes in fi_send (docs/vm-test.md); tcp runs it on the host
+RDMA_MODES="register access recall truncate_race truncate_race_noq commit crash server_stop late_challenge"
 
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -61,7 +63,7 @@ cli_fsdax() {
 	rm -f $FSDAX/cli.pool
 }
 export -f cli_devdax cli_fsdax fail
-export DXL DEV FSDAX
+export DXL DEV FSDAX T
 
 on_dev() { DXL_TEST_POOL=$DEV "$@"; }
 on_fsdax() { DXL_TEST_POOL=$FSDAX "$@"; }
@@ -86,6 +88,53 @@ rxe_setup() {
 	fi_info -p "verbs;ofi_rxm" -t FI_EP_RDM 2>&1 | head -n 12
 }
 export -f rxe_setup
+
+# serve and remote over verbs on the device-DAX pool: a file in and out
+# byte for byte (one-sided RDMA), read-only and writable layouts
+rdma_cli_devdax() {
+	set -e
+	local port=7471 sp
+	cd "$TMPDIR"
+	rm -f rdma.key && $DXL keygen rdma.key
+	$DXL mkfs --force $DEV
+	head -c 5M /dev/urandom >r.a
+	$DXL serve $DEV --listen $RXE_IP:$port --key-file rdma.key & sp=$!
+	trap 'kill $sp 2>/dev/null || true' EXIT
+	local rem="$DXL remote --key-file rdma.key $RXE_IP:$port"
+	for _ in $(seq 100); do $rem ls / >/dev/null 2>&1 && break; sleep 0.2; done
+	$rem put r.a /a
+	$rem get /a r.b
+	cmp r.a r.b || fail "the file did not come back as it went in"
+	$rem io /a -r -c "layout 0 4m" -c "crc 0 4m" -c return
+	$rem io /a -c "layout -w 2m 4096" -c "pwrite -S 0x77 2m 4096" -c commit -c return
+	$rem get /a r.b
+	cmp -s r.a r.b && fail "the write through the layout is not in the file"
+	kill $sp && wait $sp
+	trap - EXIT
+	$DXL fsck $DEV
+}
+export -f rdma_cli_devdax
+
+# libfabric's MR cache keeps a closed MR reachable at the NIC (a revoked
+# layout would not be): with it on, serve must refuse to start, saying why
+rdma_mr_cache_refused() {
+	local rc=0
+	cd "$TMPDIR"
+	[ -f rdma.key ] || $DXL keygen rdma.key
+	$DXL mkfs --force $DEV
+	FI_MR_CACHE_MONITOR=memhooks timeout 60 $DXL serve $DEV --listen $RXE_IP:7472 \
+		--key-file rdma.key 2>serve.err || rc=$?
+	cat serve.err
+	[ "$rc" = 1 ] || fail "serve with the MR cache on exited $rc, not 1"
+	grep -q "caches memory registrations" serve.err || fail "the refusal does not say why"
+}
+export -f rdma_mr_cache_refused
+# a command over verbs;ofi_rxm on rxe0
+on_rxe() {
+	FI_UNIVERSE_SIZE=$RXE_UNIVERSE FI_LOG_LEVEL=${FI_LOG_LEVEL:-warn} DXL_FI_PROVIDER='verbs;ofi_rxm' \
+		DXL_TEST_RDMA_ADDR=$RXE_IP "$@"
+}
+export -f on_rxe
 export RXE_IP RXE_UNIVERSE KROOT
 
 phase_tests() {
@@ -111,13 +160,21 @@ phase_tests() {
 		step lease_stress_fsdax 900 bash -c "on_fsdax $T/test_lease_stress --seconds $STRESS_S --seed $SEED"
 		step pmem_fsdax 600 bash -c "on_fsdax $T/test_pmem"
 	fi
-	# RDMA over soft-RoCE (--rdma: they do not pass yet, docs/vm-test.md)
-	[ "${RDMA:-0}" = 1 ] || return 0
+	# RDMA over soft-RoCE, on the device-DAX pool: the kernel refuses
+	# long-term pins of fsdax pages, so an fsdax pool cannot be
+	# registered with a NIC (docs/rdma.md)
+	[ "${RDMA:-1}" = 1 ] || return 0
+	if [ ! -x "$T/rdma_test" ]; then
+		note "skip rdma: the build has no RDMA layer (DXL_RDMA=OFF)"
+		return 0
+	fi
 	step rxe_setup 120 bash -c rxe_setup
 	if grep -q '^ok rxe_setup' "${res:?}"; then
 		local mode
+		step rdma_cli_devdax 300 bash -c "on_rxe rdma_cli_devdax"
+		step rdma_mr_cache_refused 120 bash -c "on_rxe rdma_mr_cache_refused"
 		for mode in $RDMA_MODES; do
-			step rdma_${mode}_fsdax 300 bash -c "FI_UNIVERSE_SIZE=$RXE_UNIVERSE FI_LOG_LEVEL=${FI_LOG_LEVEL:-warn} DXL_FI_PROVIDER='verbs;ofi_rxm' DXL_TEST_RDMA_ADDR=$RXE_IP on_fsdax $T/rdma_test $mode"
+			step rdma_${mode}_devdax 300 bash -c "on_rxe on_dev $T/rdma_test $mode"
 		done
 	fi
 }

@@ -109,7 +109,7 @@ static int r_put(dxl_remote *r, int argc, char **argv)
 	cli_progress_start(&prog, (uint64_t)st.st_size);
 	while (rc == 0 && off < (uint64_t)st.st_size) {
 		uint64_t span = MIN_U64(LAYOUT_SPAN, (uint64_t)st.st_size - off), done = 0;
-		dxl_layout *l;
+		dxl_layout *l = NULL;
 		rc = dxl_remote_layout_get(f, off, span, DXL_LAYOUT_RW, &l);
 		while (rc == 0 && done < span) {
 			size_t n = (size_t)MIN_U64(CHUNK, span - done);
@@ -175,7 +175,7 @@ static int r_get(dxl_remote *r, int argc, char **argv)
 	cli_progress_start(&prog, st.size);
 	while (rc == 0 && off < st.size) {
 		uint64_t span = MIN_U64(LAYOUT_SPAN, st.size - off), done = 0;
-		dxl_layout *l;
+		dxl_layout *l = NULL;
 		rc = dxl_remote_layout_get(f, off, span, 0, &l);
 		while (rc == 0 && done < span) {
 			size_t n = (size_t)MIN_U64(CHUNK, span - done);

@@ -253,6 +253,8 @@ int dxl_remote_layout_get(dxl_rfile *f, uint64_t off, uint64_t len, unsigned fla
 	int rc;
 
 	dxl_err_clear();
+	if (out)
+		*out = NULL;
 	if (!f || !out || len == 0)
 		return dxl_err(EINVAL, "layout get: bad argument");
 	if (flags & ~(unsigned)DXL_LAYOUT_RW)

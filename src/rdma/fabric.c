@@ -47,6 +47,11 @@ int dxl_fab_open(struct dxl_fab *fab, const char *provider, const char *node, co
 	memset(fab, 0, sizeof(*fab));
 	fab->cq_fd = -1;
 	fab->prov = provider_name(provider);
+	/* The MR cache must be off for a closed MR to be revoked at the NIC
+	 * (dxl_rdma_check_domain).  libfabric reads this when it starts, in
+	 * this process's first call; a value the user set wins, and is
+	 * checked. */
+	setenv("FI_MR_CACHE_MONITOR", "disabled", 0);
 	hints = fi_allocinfo();
 	if (!hints)
 		return dxl_err(ENOMEM, "libfabric: out of memory");

@@ -44,6 +44,10 @@ struct dxl_fab {
 	int cq_fd;              /* wait fd of the CQ, or -1 (then poll) */
 	const char *prov;
 };
+/* 0 when closing an MR of dom revokes it at the NIC (no MR cache shares
+ * registrations); else -EOPNOTSUPP, saying why.  dxl_rdma_register asks
+ * it every time (the domain is the caller's). */
+int dxl_rdma_check_domain(struct fid_domain *dom, uint64_t mr_mode);
 int dxl_fab_open(struct dxl_fab *fab, const char *provider, const char *node, const char *service,
 		 int source);
 void dxl_fab_close(struct dxl_fab *fab);

@@ -6,6 +6,7 @@
  * MR closed, accesses drained (quiesce), then the address range and the
  * pins go — so no remote access can land after the units leave the file.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,67 @@ static int register_mr(dxl_rdma_reg *r, struct fid_domain *dom, uint64_t access)
 	return 0;
 }
 
+/* libfabric's MR cache (verbs, and others through ofi_mr_cache) hands
+ * out one shared registration per range, made with every access right
+ * whatever was asked, and keeps it at the NIC after fi_close: a revoked
+ * layout's key would still reach its units, a read-only one could be
+ * written, and one client's key would be another's.  With the cache on,
+ * two registrations of one page are one MR (the same key); then nothing
+ * here can be made safe, and registering is refused. */
+int dxl_rdma_check_domain(struct fid_domain *dom, uint64_t mr_mode)
+{
+	struct fid_mr *mr[2] = {NULL, NULL};
+	void *page = NULL;
+	int rc = 0;
+
+	if (posix_memalign(&page, 4096, 4096) != 0)
+		return dxl_err(ENOMEM, "rdma: out of memory");
+	memset(page, 0, 4096);
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		rc = fi_mr_reg(dom, page, 4096, FI_REMOTE_READ, 0,
+			       (mr_mode & FI_MR_PROV_KEY) ? 0 : dxl_rdma_random_key(), 0, &mr[i], NULL);
+		if (rc)
+			rc = dxl_err(dxl_fi_errno(rc), "rdma: fi_mr_reg of a test page: %s", fi_strerror(-rc));
+	}
+	if (rc == 0 && fi_mr_key(mr[0]) == fi_mr_key(mr[1]))
+		rc = dxl_err(EOPNOTSUPP,
+			     "rdma: the provider caches memory registrations (libfabric's MR cache): a "
+			     "closed MR stays reachable at the NIC, so a revoked layout would not be; "
+			     "set FI_MR_CACHE_MONITOR=disabled before the process first uses libfabric");
+	for (int i = 0; i < 2; i++)
+		if (mr[i])
+			fi_close(&mr[i]->fid);
+	free(page);
+	return rc;
+}
+
+/* ofi_rxm registers every MR for local access too (FI_READ: it reads
+ * into its own MRs), so verbs asks the kernel for a writable long-term
+ * pin, which a read-only mapping refuses with EFAULT: a read-only layout
+ * could not be registered on an RDMA NIC at all.  The pages are writable
+ * while the MR is made and read-only again at once.  The NIC's access is
+ * the MR's (FI_REMOTE_READ), nothing of ours stores there, and the
+ * address is not yet the caller's; a direct mapping keeps its
+ * protection after that (DXL_MAP_KEEP_REVOKED: not even revocation
+ * changes it). */
+static int register_read_only_too(dxl_rdma_reg *r, struct fid_domain *dom, uint64_t access,
+				  int prot, uint64_t maplen)
+{
+	uint8_t *base = dxl_mapping_addr(r->map);
+	int opened = 0, rc;
+
+	if (!(prot & PROT_WRITE))
+		/* a pool opened read-only cannot: the provider may not need it */
+		opened = mprotect(base, (size_t)maplen, PROT_READ | PROT_WRITE) == 0;
+	rc = register_mr(r, dom, access);
+	if (opened && mprotect(base, (size_t)maplen, PROT_READ) != 0 && rc == 0) {
+		rc = dxl_err(errno, "rdma register: cannot make the mapping read-only again: %s",
+			     strerror(errno));
+		close_mr(r);
+	}
+	return rc;
+}
+
 int dxl_rdma_register(dxl_file *f, uint64_t off, uint64_t len, struct fid_domain *dom,
 		 const struct dxl_reg_opts *o, dxl_rdma_reg **out)
 {
@@ -133,6 +195,8 @@ int dxl_rdma_register(dxl_file *f, uint64_t off, uint64_t len, struct fid_domain
 	mend = DXL_ALIGN_UP(off + len, align);
 	if (mend - moff > SIZE_MAX)
 		return dxl_err(EINVAL, "rdma register: the range is too large");
+	if ((rc = dxl_rdma_check_domain(dom, o->mr_mode)))
+		return rc;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return dxl_err(ENOMEM, "rdma register: out of memory");
@@ -152,7 +216,7 @@ int dxl_rdma_register(dxl_file *f, uint64_t off, uint64_t len, struct fid_domain
 	r->addr = (uint8_t *)dxl_mapping_addr(r->map) + (off - moff);
 	if (o->holder && (rc = dxl_lease_set_holder(dxl_mapping_lease(r->map), o->holder)))
 		goto fail_map;
-	rc = register_mr(r, dom, access);
+	rc = register_read_only_too(r, dom, access, prot, mend - moff);
 	if (rc)
 		goto fail_map;
 	*out = r;

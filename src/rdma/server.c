@@ -588,6 +588,9 @@ int dxl_server_start(dxl_pool *pool, const char *listen, const struct dxl_server
 	setenv("FI_OFI_RXM_MSG_RX_SIZE", "16", 0);
 	if (rc == 0)
 		rc = dxl_fab_open(&s->fab, o->provider, host, port, 1);
+	/* refused at the start, not at every client's first layout */
+	if (rc == 0)
+		rc = dxl_rdma_check_domain(s->fab.domain, s->fab.info->domain_attr->mr_mode);
 	if (rc == 0)
 		rc = start_front(s);
 	/* the server's own changes wait for its clients' recalls */
