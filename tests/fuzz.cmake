@@ -7,8 +7,9 @@
 #                     with -DDXL_SANITIZE=address,undefined too, as
 #                     scripts/fuzz.sh does: the sanitizers then cover the
 #                     whole build and this file adds only the fuzzer, to the
-#                     harness (-fsanitize=fuzzer) and to the RDMA library
-#                     (-fsanitize=fuzzer-no-link: coverage for the parser).
+#                     harness (-fsanitize=fuzzer) and to the library, whose
+#                     RDMA layer holds the parser (-fsanitize=fuzzer-no-link:
+#                     coverage).
 option(DXL_FUZZ "Build the libFuzzer harness fuzz_proto (needs clang)" OFF)
 
 if(TARGET daxlease_rdma)
@@ -27,7 +28,7 @@ if(TARGET daxlease_rdma)
     if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
       message(FATAL_ERROR "DXL_FUZZ needs clang (-DCMAKE_C_COMPILER=clang), not ${CMAKE_C_COMPILER_ID}")
     endif()
-    target_compile_options(daxlease_rdma PRIVATE -fsanitize=fuzzer-no-link)
+    target_compile_options(daxlease_obj PRIVATE -fsanitize=fuzzer-no-link)
     add_executable(fuzz_proto ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_proto.c)
     target_include_directories(fuzz_proto PRIVATE ${CMAKE_SOURCE_DIR}/src)
     target_compile_options(fuzz_proto PRIVATE -fsanitize=fuzzer)

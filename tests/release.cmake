@@ -8,8 +8,12 @@ add_test(NAME test_switches COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/release/tes
 set_tests_properties(test_switches PROPERTIES TIMEOUT 60)
 
 if(TARGET daxlease_shared)
+  set(dxl_abi_headers daxlease.h)
+  if(DXL_RDMA)
+    list(APPEND dxl_abi_headers rdma.h)
+  endif()
   add_test(NAME abi_exports COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/release/abi_exports.sh
-           $<TARGET_FILE:daxlease_shared> ${CMAKE_SOURCE_DIR}/include)
+           $<TARGET_FILE:daxlease_shared> ${CMAKE_SOURCE_DIR}/include ${dxl_abi_headers})
   set_tests_properties(abi_exports PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 60)
 
   # the build's sanitizers go to the consumer too (its runtime must come first)

@@ -2,8 +2,9 @@
 /*
  * daxlease over RDMA (libfabric): register file ranges for remote access
  * under a layout lease, and reach a pool served by `daxlease serve` from
- * another process or machine.  Link with -ldaxlease_rdma -ldaxlease
- * -lfabric -lsodium.  See docs/rdma.md.
+ * another process or machine.  Part of libdaxlease when it was built
+ * with its RDMA layer (the default; pkg-config daxlease, or CMake's
+ * daxlease::daxlease); the header needs libfabric's.  See docs/rdma.md.
  *
  * Conventions are daxlease.h's: opaque handles, 0 or a negative errno,
  * dxl_errmsg() for the message; option structs carry a version first.
@@ -19,6 +20,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* exported by libdaxlease.so, as daxlease.h's declarations are */
+#pragma GCC visibility push(default)
 
 /* ------------------------------------------------- local registration
  *
@@ -221,6 +225,8 @@ int dxl_server_close(dxl_server *s);
  * dxl_key_load refuses a file that group or others may read. */
 int dxl_key_generate(const char *path);
 int dxl_key_load(const char *path, uint8_t key[32]);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -3,13 +3,21 @@
  * A program outside the tree, built against an installed daxlease
  * (tests/release/install_consumer.sh): makes a pool in DIR, writes a file
  * in it and reads it back, and checks the library it runs with is the
- * version its header names.  consumer DIR
+ * version its header names.  Where the RDMA API is installed too, makes
+ * a key file and connects to a port nobody serves: the library opens
+ * libfabric and refuses, saying why.  consumer DIR
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <daxlease/daxlease.h>
+#if defined(__has_include)
+#if __has_include(<daxlease/rdma.h>)
+#include <daxlease/rdma.h>
+#define CONSUMER_RDMA 1
+#endif
+#endif
 
 static int fail(const char *what, long rc)
 {
@@ -56,5 +64,20 @@ int main(int argc, char **argv)
 	}
 	printf("read back: %s", buf);
 	printf("dxl_version: %s\n", dxl_version());
+#ifdef CONSUMER_RDMA
+	{
+		struct dxl_remote_opts ro = {.version = DXL_REMOTE_OPTS_VERSION, .timeout_ms = 500,
+					     .provider = "tcp;ofi_rxm", .key_file = path};
+		dxl_remote *r = NULL;
+
+		snprintf(path, sizeof(path), "%s/key", argv[1]);
+		if ((rc = dxl_key_generate(path)) < 0)
+			return fail("dxl_key_generate", rc);
+		rc = dxl_remote_connect("127.0.0.1:1", &ro, &r);
+		if (rc == 0 || r != NULL || !strstr(dxl_errmsg(), "127.0.0.1:1"))
+			return fail("dxl_remote_connect to a port nobody serves", rc);
+		printf("rdma: connecting to 127.0.0.1:1 failed as it must: %s\n", dxl_errmsg());
+	}
+#endif
 	return 0;
 }

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# abi_exports.sh LIBDAXLEASE.SO INCLUDE_DIR: the shared library exports the
-# public API and nothing else.  Fails if a defined dynamic symbol is not a
-# dxl_ name declared in INCLUDE_DIR/daxlease/*.h (the version node
-# DAXLEASE_N aside), if one is not in the version node, or if a function
-# daxlease.h declares is not exported (rdma.h's live in the static RDMA
-# library, so they may be absent).
+# abi_exports.sh LIBDAXLEASE.SO INCLUDE_DIR [HEADER...]: the shared library
+# exports the public API and nothing else.  Fails if a defined dynamic
+# symbol is not a dxl_ name declared in INCLUDE_DIR/daxlease/*.h (the
+# version node DAXLEASE_N aside), if one is not in the version node, or if
+# a function the HEADERs declare (default daxlease.h; rdma.h too in a build
+# with the RDMA layer) is not exported.
 set -euo pipefail
 so=$1 inc=$2
+shift 2
+headers=("$@")
+[ ${#headers[@]} -gt 0 ] || headers=(daxlease.h)
 here=$(cd "$(dirname "$0")" && pwd)
 if ! command -v nm >/dev/null; then
 	echo "abi_exports: no nm (binutils): skipped"
@@ -21,7 +24,7 @@ nm -D --defined-only "$so" >"$T/nm"
 awk 'NF >= 3 && !($2 == "A" && $3 ~ /^DAXLEASE_[0-9.]+$/) { print $3 }' "$T/nm" >"$T/syms"
 sed 's/@.*//' "$T/syms" | sort -u >"$T/exported"
 bash "$here/public_names.sh" "$inc"/daxlease/*.h >"$T/public"
-bash "$here/public_names.sh" "$inc"/daxlease/daxlease.h >"$T/core"
+bash "$here/public_names.sh" "${headers[@]/#/$inc/daxlease/}" | sort -u >"$T/core"
 
 fail=0
 if [ ! -s "$T/exported" ]; then
@@ -36,7 +39,7 @@ if [ -n "$extra" ]; then
 fi
 missing=$(comm -13 "$T/exported" "$T/core")
 if [ -n "$missing" ]; then
-	echo "FAIL: declared in daxlease.h but not exported:"
+	echo "FAIL: declared in ${headers[*]} but not exported:"
 	sed 's/^/  /' <<<"$missing"
 	fail=1
 fi
@@ -50,4 +53,4 @@ if grep -q @ "$T/syms"; then
 	fi
 fi
 [ "$fail" -eq 0 ] || exit 1
-echo "abi_exports: $(wc -l <"$T/exported") symbols exported, all public dxl_ names; every function of daxlease.h is among them"
+echo "abi_exports: $(wc -l <"$T/exported") symbols exported, all public dxl_ names; every function of ${headers[*]} is among them"

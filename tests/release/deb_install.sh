@@ -52,7 +52,11 @@ echo "deb_install: a program built with pkg-config alone"
 # shellcheck disable=SC2046
 cc -o "$T/consumer_pc" "$consumer/consumer.c" $(pkg-config --cflags --libs daxlease)
 mkdir "$T/run1"
-"$T/consumer_pc" "$T/run1"
+"$T/consumer_pc" "$T/run1" | tee "$T/consumer.out"
+# the packaged library carries the RDMA API (daxlease/rdma.h)
+[ -f /usr/include/daxlease/rdma.h ] || fail "libdaxlease-dev has no daxlease/rdma.h"
+grep -q "^rdma: connecting to 127.0.0.1:1 failed as it must" "$T/consumer.out" ||
+	fail "the consumer did not use the RDMA API"
 # the library the dynamic linker picks is the package's (/lib is /usr/lib on Debian)
 got=$(ldd "$T/consumer_pc" | awk '$1 == "libdaxlease.so.0" { print $3 }')
 [ -n "$got" ] && [ "$(readlink -f "$got")" = "$(readlink -f "$(dpkg -L libdaxlease0 | grep '/libdaxlease.so.0$')")" ] ||

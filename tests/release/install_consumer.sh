@@ -46,6 +46,12 @@ for f in "$lib/libdaxlease.so.$version" "$lib/libdaxlease.a" \
 	"$root$prefix/bin/daxlease" "$root$prefix/share/bash-completion/completions/daxlease"; do
 	[ -f "$f" ] || fail "not installed: ${f#"$root"}"
 done
+# the RDMA API, in a build with the RDMA layer
+rdma=0
+if grep -qx 'DXL_RDMA:BOOL=ON' "$build/CMakeCache.txt"; then
+	rdma=1
+	[ -f "$root$prefix/include/daxlease/rdma.h" ] || fail "not installed: $prefix/include/daxlease/rdma.h"
+fi
 major=${version%%.*}
 [ "$(readlink "$lib/libdaxlease.so.$major")" = "libdaxlease.so.$version" ] || fail "libdaxlease.so.$major"
 [ "$(readlink "$lib/libdaxlease.so")" = "libdaxlease.so.$major" ] || fail "libdaxlease.so"
@@ -70,6 +76,10 @@ check_run() {
 	LD_LIBRARY_PATH=$lib "$exe" "$work" >"$T/out" 2>&1 || { cat "$T/out" >&2; fail "$exe failed"; }
 	grep -qx "read back: hello from outside the tree" "$T/out" || { cat "$T/out" >&2; fail "$exe: data"; }
 	grep -qx "dxl_version: $version" "$T/out" || { cat "$T/out" >&2; fail "$exe: version"; }
+	if [ "$rdma" = 1 ]; then
+		grep -q "^rdma: connecting to 127.0.0.1:1 failed as it must" "$T/out" ||
+			{ cat "$T/out" >&2; fail "$exe: the RDMA API"; }
+	fi
 }
 # The executable must use the installed shared library.
 check_shared() {
@@ -82,7 +92,9 @@ check_shared() {
 }
 
 echo "--- cc \$(pkg-config --cflags --libs daxlease)"
-export PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root
+# the install's daxlease.pc first, the system's after it (libfabric and
+# libsodium, which the static library needs)
+export PKG_CONFIG_LIBDIR=$lib/pkgconfig:$(pkg-config --variable pc_path pkg-config) PKG_CONFIG_SYSROOT_DIR=$root
 export PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
 [ "$(pkg-config --modversion daxlease)" = "$version" ] || fail "pkg-config --modversion daxlease"
 flags=$(pkg-config --cflags --libs daxlease)
