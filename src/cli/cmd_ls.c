@@ -172,7 +172,8 @@ static int list(dxl_pool *pool, const char *path, bool lng, bool all)
 		free_listing(&l);
 		return cli_lib_error("ls", path, rc);
 	}
-	qsort(l.v, l.n, sizeof(*l.v), by_name);
+	if (l.n) /* an empty directory has no array (qsort's is nonnull) */
+		qsort(l.v, l.n, sizeof(*l.v), by_name);
 	int status = CLI_OK;
 	if (lng) {
 		for (size_t i = 0; i < l.n; i++) {

@@ -17,7 +17,14 @@ struct dxf_handle {
 	dxl_file *file;          /* exactly one of file / dir is set */
 	dxl_dir *dir;
 	int flags;               /* open(2) flags as the kernel gave them */
+	uint64_t ino;            /* the file's inode (hidden.c finds handles by it) */
 	struct dxf_handle *prev, *next;
+};
+
+/* A hidden name libfuse gave an unlinked open file (hidden.c). */
+struct dxf_hidden {
+	char name[48];
+	uint64_t ino;
 };
 
 struct dxf_ctx {
@@ -28,8 +35,10 @@ struct dxf_ctx {
 	bool debug;              /* report library errors on stderr */
 	uid_t uid;               /* owner the library gives new inodes (our euid/egid) */
 	gid_t gid;
-	pthread_mutex_t lock;    /* guards the handle list */
+	pthread_mutex_t lock;    /* guards the handle list and the hidden names */
 	struct dxf_handle handles;
+	struct dxf_hidden *hidden;
+	size_t nhidden, cap_hidden;
 };
 
 /* The operation table; private_data of every request is the struct dxf_ctx. */

@@ -20,6 +20,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "hidden.h"
 #include "internal.h"
 
 /* Largest piece a buffered copy_file_range moves per request. */
@@ -56,6 +57,11 @@ static struct dxf_handle *handle_new(struct dxf_ctx *c, dxl_file *f, dxl_dir *d,
 	h->file = f;
 	h->dir = d;
 	h->flags = flags;
+	if (f) {
+		struct dxl_stat s;
+		if (dxl_fstat(f, &s) == 0)
+			h->ino = s.ino;
+	}
 	pthread_mutex_lock(&c->lock);
 	h->next = c->handles.next;
 	h->prev = &c->handles;
@@ -83,7 +89,39 @@ void dxf_close_all(struct dxf_ctx *c)
 {
 	while (c->handles.next != &c->handles)
 		handle_free(c, c->handles.next);
+	free(c->hidden);
+	c->hidden = NULL;
+	c->nhidden = c->cap_hidden = 0;
 }
+
+/* The library calls of path requests on a hidden name (hidden.c): what
+ * fstat, fchmod, fchown and futimens of an unlinked open file become. */
+static int h_fstat(dxl_file *f, void *arg)
+{
+	return dxl_fstat(f, (struct dxl_stat *)arg);
+}
+
+static int h_fchmod(dxl_file *f, void *arg)
+{
+	return dxl_fchmod(f, *(mode_t *)arg);
+}
+
+struct h_owner {
+	uid_t uid;
+	gid_t gid;
+};
+
+static int h_fchown(dxl_file *f, void *arg)
+{
+	const struct h_owner *o = arg;
+	return dxl_fchown(f, o->uid, o->gid);
+}
+
+static int h_futimens(dxl_file *f, void *arg)
+{
+	return dxl_futimens(f, (const struct timespec *)arg);
+}
+
 
 static void fill_stat(const struct dxf_ctx *c, const struct dxl_stat *s, struct stat *st)
 {
@@ -196,12 +234,16 @@ static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *
 
 	if (h && h->file)
 		rc = dxl_fstat(h->file, &s);
-	else if (path)
-		rc = dxl_lstat(c->pool, path, &s);
-	else
+	else if (!path)
 		rc = -ENOENT;
+	else if ((rc = dxf_hidden_call(c, path, h_fstat, &s)) == -ENOENT)
+		rc = dxl_lstat(c->pool, path, &s);
 	if (rc < 0)
 		return (int)lib("getattr", path, rc);
+	/* libfuse counts a hidden name as a link and takes it off again;
+	 * the pool has no such link (hidden.c) */
+	if (s.nlink > 0 && dxf_is_hidden(c, path))
+		s.nlink++;
 	fill_stat(c, &s, st);
 	return 0;
 }
@@ -269,6 +311,9 @@ static int op_mkdir(const char *path, mode_t mode)
 
 static int op_unlink(const char *path)
 {
+	/* the last release of an unlinked file: its hidden name goes */
+	if (dxf_unhide(ctx(), path) == 0)
+		return 0;
 	return (int)lib("unlink", path, dxl_unlink(ctx()->pool, path));
 }
 
@@ -296,6 +341,12 @@ static int op_rename(const char *from, const char *to, unsigned int flags)
 
 	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL; /* RENAME_WHITEOUT: no whiteouts in the pool */
+	/* libfuse hides an open file it unlinks or renames over (hidden.c) */
+	if (!flags && dxf_hidden_name(to)) {
+		int rc = dxf_hide(ctx(), from, to);
+		if (rc != -EBUSY)
+			return (int)lib("unlink", from, rc);
+	}
 	if (flags & RENAME_NOREPLACE)
 		lf |= DXL_RENAME_NOREPLACE;
 	if (flags & RENAME_EXCHANGE)
@@ -319,7 +370,13 @@ static int lstat_path(const char *path, struct dxl_stat *s)
 static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	struct dxl_stat s;
-	int rc = lstat_path(path, &s);
+	mode_t m = mode & 07777;
+	struct dxf_handle *h = handle(fi);
+	int rc = h && h->file ? h_fchmod(h->file, &m) : dxf_hidden_call(ctx(), path, h_fchmod, &m);
+
+	if (rc != -ENOENT)
+		return (int)lib("chmod", path, rc);
+	rc = lstat_path(path, &s);
 
 	if (rc == 0 && S_ISLNK(s.mode))
 		rc = -EOPNOTSUPP;
@@ -331,7 +388,13 @@ static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 {
 	struct dxl_stat s;
-	int rc = lstat_path(path, &s);
+	struct h_owner o = {uid, gid};
+	struct dxf_handle *h = handle(fi);
+	int rc = h && h->file ? h_fchown(h->file, &o) : dxf_hidden_call(ctx(), path, h_fchown, &o);
+
+	if (rc != -ENOENT)
+		return (int)lib("chown", path, rc);
+	rc = lstat_path(path, &s);
 
 	/* the kernel asks for a symlink's own owner (lchown) */
 	if (rc == 0)
@@ -499,8 +562,15 @@ static int op_flush(const char *path, struct fuse_file_info *fi)
 static int op_release(const char *path, struct fuse_file_info *fi)
 {
 	struct dxf_handle *h = handle(fi);
+	uint64_t ino;
+	int rc;
 
-	return h ? (int)lib("close", path, handle_free(ctx(), h)) : 0;
+	if (!h)
+		return 0;
+	ino = h->ino;
+	rc = (int)lib("close", path, handle_free(ctx(), h));
+	dxf_hidden_released(ctx(), ino);
+	return rc;
 }
 
 static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
@@ -571,8 +641,13 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	struct dxf_ctx *c = ctx();
 
 	cfg->use_ino = 1;        /* st_ino is the pool's inode number (hard links) */
-	cfg->hard_remove = 1;    /* the library keeps unlinked open files itself */
-	cfg->nullpath_ok = 0;    /* paths for handle operations too, NULL once unlinked */
+	/* libfuse hides an unlinked open file under a name (hidden.c), so that
+	 * fstat and fchmod, which come without the handle, still find it;
+	 * the library keeps the file itself, and the pool never has the name */
+	cfg->hard_remove = 0;
+	/* handle operations go by the handle: no path is built for them, and
+	 * none is needed once the file's directory is gone too */
+	cfg->nullpath_ok = 1;
 	cfg->direct_io = !c->cached;
 	cfg->kernel_cache = 0;
 	cfg->auto_cache = c->cached;
@@ -602,8 +677,13 @@ static int op_utimens(const char *path, const struct timespec tv[2],
 		      struct fuse_file_info *fi)
 {
 	struct dxl_stat s;
-	int rc = lstat_path(path, &s);
+	struct dxf_handle *h = handle(fi);
+	int rc = h && h->file ? h_futimens(h->file, (void *)tv)
+			      : dxf_hidden_call(ctx(), path, h_futimens, (void *)tv);
 
+	if (rc != -ENOENT)
+		return (int)lib("utimens", path, rc);
+	rc = lstat_path(path, &s);
 	/* a symlink's own times (utimensat with AT_SYMLINK_NOFOLLOW) */
 	if (rc == 0)
 		rc = S_ISLNK(s.mode) ? dxl_lutimens(ctx()->pool, path, tv)

@@ -63,6 +63,10 @@ ok ls -a "$POOL" /a
 printf '.\n..\naa\nb\nzz\n' | cmp - "$T/out" || fail "ls -a /a: $(cat "$T/out")"
 ok ls "$POOL"
 printf 'a\nhello\nrand\nsparse\n' | cmp - "$T/out" || fail "ls /: $(cat "$T/out")"
+# an empty directory lists nothing (and sorts no array: UBSan saw qsort(NULL))
+ok ls "$POOL" /a/b/c
+[ ! -s "$T/out" ] || fail "ls of an empty directory: $(cat "$T/out")"
+ok ls -l "$POOL" /a/b/c
 
 step "mv"
 ok mv "$POOL" /hello /a/b/greeting

@@ -446,10 +446,14 @@ static void op_copy(int i, int j)
 	model_write(j, out, rbuf, expect);
 }
 
-/* A file unlinked or renamed over while open stays readable through its fd. */
+/* A file unlinked or renamed over while open stays readable through its
+ * fd, and every f-call works on it: fstat (no links left), fchmod,
+ * futimens, fchown to its own owner. */
 static void check_orphan(int fd, struct slot *old, const char *what)
 {
 	uint8_t *buf = malloc(old->size + 1);
+	struct timespec ts[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+	struct stat st;
 	if (!buf)
 		die("out of memory");
 	ssize_t n = pread(fd, buf, old->size + 1, 0);
@@ -458,6 +462,16 @@ static void check_orphan(int fd, struct slot *old, const char *what)
 		    n < 0 ? strerror(errno) : "short");
 	if (memcmp(buf, old->data, old->size) != 0)
 		die("%s: open unlinked file's data changed", what);
+	if (fstat(fd, &st) != 0)
+		die("%s: fstat of the open unlinked file: %s", what, strerror(errno));
+	if ((size_t)st.st_size != old->size || st.st_nlink != 0)
+		die("%s: fstat of the open unlinked file: size %lld nlink %lu, expected %zu and 0", what,
+		    (long long)st.st_size, (unsigned long)st.st_nlink, old->size);
+	if (fchmod(fd, 0640) != 0 || futimens(fd, ts) != 0 || fchown(fd, st.st_uid, st.st_gid) != 0)
+		die("%s: fchmod/futimens/fchown of the open unlinked file: %s", what, strerror(errno));
+	if (fstat(fd, &st) != 0 || (st.st_mode & 07777) != 0640 || st.st_mtime != 1000000000)
+		die("%s: the open unlinked file's mode %o, mtime %lld after fchmod and futimens", what,
+		    (unsigned)(st.st_mode & 07777), (long long)st.st_mtime);
 	free(buf);
 	close(fd);
 }

@@ -71,6 +71,36 @@ for f in one d1/f4097 d1/d2/big sparse; do
 	[ "$(stat -c %o "$MNT/src/$f")" -eq 4096 ] || fail "$f: st_blksize is not the unit"
 done
 
+step "an unlinked open file: f-calls work, no hidden name anywhere"
+mkdir "$MNT/orph"
+exec 7<>"$MNT/orph/f"
+echo data >&7
+rm "$MNT/orph/f"
+# fstat and fchmod come without the handle: they go by libfuse's hidden
+# name, which neither the mount nor the pool may show
+[ "$(stat -L -c %s:%h /proc/self/fd/7)" = 5:0 ] || fail "fstat of an unlinked open file"
+chmod 600 /proc/self/fd/7 || fail "fchmod of an unlinked open file"
+[ "$(stat -L -c %a /proc/self/fd/7)" = 600 ] || fail "the mode did not change"
+[ -z "$(ls -A "$MNT/orph")" ] || fail "the mount lists a hidden name: $(ls -A "$MNT/orph")"
+ok ls "$POOL" /orph
+[ -z "$(cat "$T/out")" ] || fail "the pool holds a hidden name: $(cat "$T/out")"
+exec 7>&-
+# with another link left, fstat counts that one
+echo two >"$MNT/orph/g"
+ln "$MNT/orph/g" "$MNT/orph/g2"
+exec 7<"$MNT/orph/g"
+rm "$MNT/orph/g"
+[ "$(stat -L -c %h /proc/self/fd/7)" = 1 ] || fail "fstat's link count with one link left: $(stat -L -c %h /proc/self/fd/7)"
+[ "$(stat -c %h "$MNT/orph/g2")" = 1 ] || fail "the other link's count"
+exec 7<&-
+rm "$MNT/orph/g2"
+rmdir "$MNT/orph" || fail "rmdir after the unlinked file was closed"
+# a name of that form that a user gives a file that is not open is just a name
+echo u >"$MNT/u"
+mv "$MNT/u" "$MNT/.fuse_hidden0000000100000002" || fail "rename to a hidden-looking name"
+[ "$(cat "$MNT/.fuse_hidden0000000100000002")" = u ] || fail "the hidden-looking name lost its file"
+rm "$MNT/.fuse_hidden0000000100000002"
+
 step "append, truncate, sparse dd"
 W=$T/model
 cp "$S/d1/f4097" "$W"
