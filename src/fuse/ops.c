@@ -122,7 +122,6 @@ static int h_futimens(dxl_file *f, void *arg)
 	return dxl_futimens(f, (const struct timespec *)arg);
 }
 
-
 static void fill_stat(const struct dxf_ctx *c, const struct dxl_stat *s, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
