@@ -157,8 +157,7 @@ static inline void lt_init(const char *name)
 	CHECK(mkdtemp(lt_dir) != NULL);
 	if (dxl_test_device()) { /* the pool is the device; lt_mkfs checks the unit */
 		snprintf(lt_pool_path, sizeof(lt_pool_path), "%s", dxl_test_device());
-		if (dxl_test_device_align() > lt_unit)
-			lt_unit = dxl_test_device_align();
+		lt_unit = dxl_test_unit(lt_unit);
 	} else
 		snprintf(lt_pool_path, sizeof(lt_pool_path), "%s/pool", lt_dir);
 	snprintf(lt_rt_dir, sizeof(lt_rt_dir), "%s/rt", lt_dir);

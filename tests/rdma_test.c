@@ -898,7 +898,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	scratch_setup_device("rdma");
-	unit_sz = scratch_unit(4096);
+	unit_sz = dxl_test_unit(4096);
 	test_main_pid = getpid();
 	atexit(kill_server_at_exit);
 	if (!strcmp(mode, "truncate_race"))

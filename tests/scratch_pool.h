@@ -9,7 +9,7 @@
  *
  * scratch_setup skips the test when DXL_TEST_POOL is a device;
  * scratch_setup_device makes the device the pool instead (for a test that
- * makes one pool at a time and takes the device's unit: scratch_unit).
+ * makes one pool at a time and takes the device's unit: dxl_test_unit).
  */
 #ifndef DXL_TEST_SCRATCH_POOL_H
 #define DXL_TEST_SCRATCH_POOL_H
@@ -79,7 +79,7 @@ static inline void scratch_setup(const char *name)
 
 /* As scratch_setup, but pool_path is the device when DXL_TEST_POOL names
  * one (its contents are destroyed); the directory holds the runtime files
- * either way.  The test makes its pools with scratch_unit(), size 0 on
+ * either way.  The test makes its pools with dxl_test_unit(), size 0 on
  * the device. */
 static inline void scratch_setup_device(const char *name)
 {
@@ -89,15 +89,6 @@ static inline void scratch_setup_device(const char *name)
 	scratch_dev = dxl_test_pool_at(pool_dir, sizeof(pool_dir), pool_path, sizeof(pool_path), dname,
 				       UINT64_MAX, scratch_default_dir());
 	scratch_setup_rt();
-}
-
-/* The unit a test's pool gets: the device's alignment on a device, else
- * dflt. */
-static inline uint64_t scratch_unit(uint64_t dflt)
-{
-	uint64_t a = scratch_dev ? dxl_test_device_align() : 0;
-
-	return a > dflt ? a : dflt;
 }
 
 /* Copy a pool file (a pristine image to damage a copy of). */

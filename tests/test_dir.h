@@ -60,6 +60,15 @@ static inline uint64_t dxl_test_device_align(void)
 	return a;
 }
 
+/* A test's unit: dflt, or the device's alignment when DXL_TEST_POOL is a
+ * device whose alignment is larger. */
+static inline uint64_t dxl_test_unit(uint64_t dflt)
+{
+	uint64_t a = dxl_test_device_align();
+
+	return a > dflt ? a : dflt;
+}
+
 /* Stop a test that cannot run on the device DXL_TEST_POOL names. */
 static inline void dxl_test_skip_device(const char *why)
 {
