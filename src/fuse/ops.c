@@ -122,6 +122,16 @@ static int h_futimens(dxl_file *f, void *arg)
 	return dxl_futimens(f, (const struct timespec *)arg);
 }
 
+/* fn on the request's open file: its handle, or the file a hidden name
+ * stands for; -ENOENT when there is neither (then the path is a name). */
+static int on_open_file(struct fuse_file_info *fi, const char *path,
+			int (*fn)(dxl_file *f, void *arg), void *arg)
+{
+	struct dxf_handle *h = handle(fi);
+
+	return h && h->file ? fn(h->file, arg) : dxf_hidden_call(ctx(), path, fn, arg);
+}
+
 static void fill_stat(const struct dxf_ctx *c, const struct dxl_stat *s, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -227,15 +237,10 @@ static int drop_privs(const char *path, dxl_file *f)
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct dxf_ctx *c = ctx();
-	struct dxf_handle *h = handle(fi);
 	struct dxl_stat s;
-	int rc;
+	int rc = on_open_file(fi, path, h_fstat, &s);
 
-	if (h && h->file)
-		rc = dxl_fstat(h->file, &s);
-	else if (!path)
-		rc = -ENOENT;
-	else if ((rc = dxf_hidden_call(c, path, h_fstat, &s)) == -ENOENT)
+	if (rc == -ENOENT && path)
 		rc = dxl_lstat(c->pool, path, &s);
 	if (rc < 0)
 		return (int)lib("getattr", path, rc);
@@ -370,8 +375,7 @@ static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	struct dxl_stat s;
 	mode_t m = mode & 07777;
-	struct dxf_handle *h = handle(fi);
-	int rc = h && h->file ? h_fchmod(h->file, &m) : dxf_hidden_call(ctx(), path, h_fchmod, &m);
+	int rc = on_open_file(fi, path, h_fchmod, &m);
 
 	if (rc != -ENOENT)
 		return (int)lib("chmod", path, rc);
@@ -388,8 +392,7 @@ static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
 {
 	struct dxl_stat s;
 	struct h_owner o = {uid, gid};
-	struct dxf_handle *h = handle(fi);
-	int rc = h && h->file ? h_fchown(h->file, &o) : dxf_hidden_call(ctx(), path, h_fchown, &o);
+	int rc = on_open_file(fi, path, h_fchown, &o);
 
 	if (rc != -ENOENT)
 		return (int)lib("chown", path, rc);
@@ -676,9 +679,7 @@ static int op_utimens(const char *path, const struct timespec tv[2],
 		      struct fuse_file_info *fi)
 {
 	struct dxl_stat s;
-	struct dxf_handle *h = handle(fi);
-	int rc = h && h->file ? h_futimens(h->file, (void *)tv)
-			      : dxf_hidden_call(ctx(), path, h_futimens, (void *)tv);
+	int rc = on_open_file(fi, path, h_futimens, (void *)tv);
 
 	if (rc != -ENOENT)
 		return (int)lib("utimens", path, rc);
