@@ -10,10 +10,14 @@ if [ "$MODE" = full ]; then
 else
 	FSX_OPS=1500 KILL_ROUNDS=8 RACE_ROUNDS=20 FANOUT_PROCS=10 STRESS_S=10
 fi
-# every rdma_test mode but 'many': 64 clients connecting at once in the
-# emulated guest make rdma_cm refuse some, and ofi_rxm (libfabric 1.17)
-# then crashes in fi_send (docs/vm-test.md); tcp runs it on the host
-RDMA_MODES="register access recall truncate_race truncate_race_noq commit crash server_stop late_challenge"
+# every rdma_test mode but two, which tcp runs on the host: 'many' (64
+# clients connecting at once in the emulated guest make rdma_cm refuse
+# some, and ofi_rxm of libfabric 1.17 then crashes in fi_send:
+# docs/vm-test.md) and 'late_challenge' (its server answers first HELLOs
+# 300 ms late against 250 ms tries, which assumes a connection that comes
+# up in far less; over rxe under TCG one takes about a second, and a CI
+# dry run timed out)
+RDMA_MODES="register access recall truncate_race truncate_race_noq commit crash server_stop"
 
 fail() { echo "FAIL: $*"; exit 1; }
 
